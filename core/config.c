@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/* core/config.c: defaults, environment overrides and validation. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "core/rt.h"
+
+#define BUDGET_MAX 65535u
+#define SEARCH_ROUNDS_MAX 64u
+#define BLOCKING_MAX 65536u
+
+/* Strict decimal: digits only, no sign, no spaces, no overflow past max. */
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		unsigned d = (unsigned)(*s - '0');
+
+		if (v > (max - d) / 10)
+			return -EINVAL;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Applies VOLT_<name> to *field if set; -EINVAL leaves *field as it was. */
+static int env_u64(const char *name, uint64_t min, uint64_t max, uint64_t *field)
+{
+	const char *s = getenv(name);
+	uint64_t v;
+
+	if (!s)
+		return 0;
+	if (parse_u64(s, max, &v) || v < min)
+		return -EINVAL;
+	*field = v;
+	return 0;
+}
+
+static int env_unsigned(const char *name, unsigned min, unsigned max, unsigned *field)
+{
+	uint64_t v = *field;
+	int ret = env_u64(name, min, max, &v);
+
+	*field = (unsigned)v;
+	return ret;
+}
+
+int volt_config_init(struct volt_config *cfg)
+{
+	int ret = 0;
+	uint64_t keep_ms = 10000;
+
+	if (!cfg)
+		return -EINVAL;
+	cfg->workers = 0;
+	cfg->scheduler = NULL;
+	cfg->seed = 0;
+	cfg->budget = 128;
+	cfg->max_blocking_threads = 512;
+	cfg->blocking_keep_alive_ns = 10ull * 1000 * 1000 * 1000;
+	cfg->search_rounds = 4;
+
+	const char *sched = getenv("VOLT_SCHED");
+
+	if (sched) {
+		if (volt__sched_find(sched))
+			cfg->scheduler = volt__sched_find(sched)->name;
+		else
+			ret = -EINVAL;
+	}
+	ret |= env_unsigned("VOLT_WORKERS", 0, VOLT_MAX_WORKERS, &cfg->workers);
+	ret |= env_u64("VOLT_SEED", 0, UINT64_MAX, &cfg->seed);
+	ret |= env_unsigned("VOLT_BUDGET", 1, BUDGET_MAX, &cfg->budget);
+	ret |= env_unsigned("VOLT_MAX_BLOCKING", 1, BLOCKING_MAX, &cfg->max_blocking_threads);
+	ret |= env_unsigned("VOLT_SEARCH_ROUNDS", 1, SEARCH_ROUNDS_MAX, &cfg->search_rounds);
+	if (env_u64("VOLT_BLOCKING_KEEPALIVE_MS", 1, UINT64_MAX / 1000000, &keep_ms))
+		ret = -EINVAL;
+	else
+		cfg->blocking_keep_alive_ns = keep_ms * 1000000;
+	return ret ? -EINVAL : 0;
+}
+
+int volt_config_check(const struct volt_config *cfg)
+{
+	if (!cfg)
+		return -EINVAL;
+	if (cfg->workers > VOLT_MAX_WORKERS)
+		return -EINVAL;
+	if (cfg->scheduler && !volt__sched_find(cfg->scheduler))
+		return -EINVAL;
+	if (cfg->budget < 1 || cfg->budget > BUDGET_MAX)
+		return -EINVAL;
+	if (cfg->max_blocking_threads < 1 || cfg->max_blocking_threads > BLOCKING_MAX)
+		return -EINVAL;
+	if (cfg->blocking_keep_alive_ns == 0)
+		return -EINVAL;
+	if (cfg->search_rounds < 1 || cfg->search_rounds > SEARCH_ROUNDS_MAX)
+		return -EINVAL;
+	return 0;
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/idle.c: parking and waking workers without losing work.
+ *
+ * The problem. A worker that finds no work goes to sleep on a futex; a thread
+ * that makes work available (spawn, wake) must wake one if nobody else will
+ * find the work. Waking on every push would cost a ~20 us futex round trip per
+ * task on this machine; never waking would strand work. The design follows
+ * Tokio's idle.rs and Go's spinning Ms:
+ *
+ * - `state` packs two counts: workers not asleep (low half) and workers
+ *   searching for work (high half). A pusher that sees a searcher does
+ *   nothing: the searcher will find the task. At most half the workers may
+ *   search at once, so a burst of pushes does not wake everyone.
+ * - A worker woken by a notifier starts out searching. When a searcher finds
+ *   work it stops searching; if it was the last searcher and more work is
+ *   queued, it wakes another, so the search passes along a chain instead of
+ *   a thundering herd.
+ * - Sleepers are a bitmap under a mutex: claiming one is a count-trailing-
+ *   zeros, O(1). The mutex is taken only on the paths that are about to make
+ *   a futex syscall anyway.
+ *
+ * The lost-wakeup argument. The pusher does push(task); RMW(state). The
+ * sleeper does RMW(state) [inside volt__idle_sleep]; has_work(). Both RMWs
+ * are acq_rel on the same word, so one of them reads the other's result:
+ * - pusher's RMW first: the sleeper's RMW synchronises with it, so the push
+ *   happens-before has_work(), which therefore sees the task and the sleeper
+ *   cancels its sleep;
+ * - sleeper's RMW first: the pusher reads the decremented count, sees a
+ *   sleeper and (no searcher being present) wakes one.
+ * A searcher leaving the search runs the same pattern (RMW, then has_work).
+ */
+#include <errno.h>
+
+#include "core/futex.h"
+#include "core/rt.h"
+
+#define UNPARKED_ONE 1ull
+#define SEARCHING_ONE (1ull << 32)
+
+static unsigned unparked(uint64_t s)
+{
+	return (uint32_t)s;
+}
+
+static unsigned searching(uint64_t s)
+{
+	return (unsigned)(s >> 32);
+}
+
+int volt__idle_init(struct volt__idle *idle, unsigned nworkers)
+{
+	atomic_init(&idle->state, (uint64_t)nworkers);
+	idle->sleeping = 0;
+	idle->nworkers = nworkers;
+	return -pthread_mutex_init(&idle->lock, NULL);
+}
+
+void volt__idle_fini(struct volt__idle *idle)
+{
+	pthread_mutex_destroy(&idle->lock);
+}
+
+void volt__idle_notify(struct volt_rt *rt)
+{
+	struct volt__idle *idle = &rt->idle;
+	/* an RMW, not a load: see the lost-wakeup argument above */
+	uint64_t s = volt__fetch_add(&idle->state, 0, ACQ_REL);
+
+	if (searching(s) || unparked(s) >= idle->nworkers)
+		return;
+
+	pthread_mutex_lock(&idle->lock);
+	s = volt__load(&idle->state, ACQUIRE);
+	if (!idle->sleeping || searching(s)) {
+		pthread_mutex_unlock(&idle->lock);
+		return;
+	}
+	unsigned w = (unsigned)__builtin_ctzll(idle->sleeping);
+
+	idle->sleeping &= ~(1ull << w);
+	volt__fetch_add(&idle->state, UNPARKED_ONE | SEARCHING_ONE, ACQ_REL);
+	pthread_mutex_unlock(&idle->lock);
+	volt__unpark(&rt->workers[w].park);
+}
+
+bool volt__idle_begin_search(struct volt__idle *idle)
+{
+	/* relaxed: the cap is deliberately sloppy (Tokio's is too) */
+	uint64_t s = volt__load(&idle->state, RELAXED);
+
+	if (2 * searching(s) >= idle->nworkers)
+		return false;
+	volt__fetch_add(&idle->state, SEARCHING_ONE, ACQ_REL);
+	return true;
+}
+
+bool volt__idle_end_search(struct volt__idle *idle)
+{
+	uint64_t prev = volt__fetch_sub(&idle->state, SEARCHING_ONE, ACQ_REL);
+
+	return searching(prev) == 1;
+}
+
+void volt__idle_sleep(struct volt__idle *idle, unsigned w)
+{
+	pthread_mutex_lock(&idle->lock);
+	idle->sleeping |= 1ull << w;
+	volt__fetch_sub(&idle->state, UNPARKED_ONE, ACQ_REL);
+	pthread_mutex_unlock(&idle->lock);
+}
+
+bool volt__idle_cancel_sleep(struct volt__idle *idle, unsigned w)
+{
+	bool mine;
+
+	pthread_mutex_lock(&idle->lock);
+	mine = idle->sleeping & (1ull << w);
+	if (mine) {
+		idle->sleeping &= ~(1ull << w);
+		volt__fetch_add(&idle->state, UNPARKED_ONE | SEARCHING_ONE, ACQ_REL);
+	}
+	pthread_mutex_unlock(&idle->lock);
+	return mine;
+}
+
+void volt__idle_wake_all(struct volt_rt *rt)
+{
+	struct volt__idle *idle = &rt->idle;
+
+	pthread_mutex_lock(&idle->lock);
+	while (idle->sleeping) {
+		unsigned w = (unsigned)__builtin_ctzll(idle->sleeping);
+
+		idle->sleeping &= ~(1ull << w);
+		volt__fetch_add(&idle->state, UNPARKED_ONE | SEARCHING_ONE, ACQ_REL);
+		volt__unpark(&rt->workers[w].park);
+	}
+	pthread_mutex_unlock(&idle->lock);
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* core/rt.h: the runtime and worker structs, shared by core/ files. */
+#ifndef VOLT_CORE_RT_H
+#define VOLT_CORE_RT_H
+
+#include <pthread.h>
+#include <volt.h>
+
+#include "core/atomic.h"
+#include "core/idle.h"
+#include "core/metrics.h"
+#include "core/slab.h"
+#include "schedulers/sched.h"
+
+struct volt__worker {
+	VOLT__ALIGNED_LINE _Atomic uint32_t park; /* futex token word */
+	struct volt_rt *rt;
+	unsigned idx;
+	bool searching;
+	bool woken;      /* unparked and has not found work yet */
+	uint32_t budget; /* cooperative budget left for the current task */
+	uint64_t tick;   /* tasks picked so far */
+	pthread_t thread;
+	struct volt__slab_cache cache;
+};
+
+struct volt_rt {
+	struct volt_config cfg;
+	const struct volt__sched_ops *sched_ops;
+	void *sched;
+	unsigned nworkers;
+	uint64_t seed;
+	VOLT__ALIGNED_LINE _Atomic int shutdown;
+	struct volt__idle idle;
+	struct volt__slab slab;
+	struct volt__worker *workers;   /* nworkers, cache-line aligned */
+	struct volt__metrics *metrics;  /* nworkers, cache-line aligned */
+};
+
+/* The worker the calling thread is, or NULL. */
+struct volt__worker *volt__worker_self(void);
+
+/* The calling thread's worker if it belongs to rt, else NULL. */
+static inline struct volt__worker *volt__worker_of(struct volt_rt *rt)
+{
+	struct volt__worker *w = volt__worker_self();
+
+	return w && w->rt == rt ? w : NULL;
+}
+
+void *volt__worker_main(void *arg);
+
+/* Push a runnable task and wake a worker if needed. w = caller's worker or NULL. */
+void volt__schedule(struct volt_rt *rt, struct volt__worker *w, struct volt__task *t,
+		    enum volt__push how);
+
+#endif /* VOLT_CORE_RT_H */

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/runtime.c: creating, running and shutting down a runtime.
+ *
+ * Shutdown order: refuse spawns, wake and join every worker (each finishes
+ * the poll it is in), then, alone, scan the task slabs and drop the future
+ * of every task that has not completed, exactly once, through the same
+ * completion path a cancelled task takes (join waiters and groups see it
+ * cancelled). Only then are the policy's queues and the memory freed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/rt.h"
+#include "core/task.h"
+
+static unsigned cpu_count(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return n > VOLT_MAX_WORKERS ? VOLT_MAX_WORKERS : (unsigned)n;
+}
+
+static uint64_t clock_seed(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t seed = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+
+	return seed ? seed : 1;
+}
+
+static void *zalloc_lines(size_t bytes)
+{
+	size_t rounded = (bytes + VOLT__CACHELINE - 1) & ~(size_t)(VOLT__CACHELINE - 1);
+	void *p = aligned_alloc(VOLT__CACHELINE, rounded);
+
+	if (p)
+		memset(p, 0, rounded);
+	return p;
+}
+
+static void stop_workers(struct volt_rt *rt, unsigned started)
+{
+	/* release: a worker or spawner that sees the flag sees everything before it */
+	volt__store(&rt->shutdown, 1, RELEASE);
+	volt__idle_wake_all(rt);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(rt->workers[i].thread, NULL);
+}
+
+/* Frees what rt_new built; each part is zeroed or NULL if never built. */
+static void rt_destroy(struct volt_rt *rt, bool sched_ready)
+{
+	if (sched_ready)
+		rt->sched_ops->fini(rt->sched);
+	volt__slab_fini(&rt->slab);
+	volt__idle_fini(&rt->idle);
+	free(rt->workers);
+	free(rt->metrics);
+	free(rt);
+}
+
+int volt_rt_new(const struct volt_config *ucfg, struct volt_rt **out)
+{
+	struct volt_config cfg;
+	int ret;
+
+	if (!out)
+		return -EINVAL;
+	if (ucfg) {
+		cfg = *ucfg;
+	} else {
+		ret = volt_config_init(&cfg);
+		if (ret)
+			return ret;
+	}
+	ret = volt_config_check(&cfg);
+	if (ret)
+		return ret;
+
+	const struct volt__sched_ops *ops =
+		volt__sched_find(cfg.scheduler ? cfg.scheduler : volt_sched_default());
+	unsigned n = cfg.workers ? cfg.workers : cpu_count();
+
+	if (ops->workers)
+		n = ops->workers(n);
+
+	struct volt_rt *rt = zalloc_lines(sizeof(*rt));
+
+	if (!rt)
+		return -ENOMEM;
+	rt->cfg = cfg;
+	rt->cfg.scheduler = ops->name;
+	rt->cfg.workers = n;
+	rt->sched_ops = ops;
+	rt->nworkers = n;
+	rt->seed = cfg.seed ? cfg.seed : clock_seed();
+	rt->cfg.seed = rt->seed;
+	atomic_init(&rt->shutdown, 0);
+
+	ret = volt__idle_init(&rt->idle, n);
+	if (ret) {
+		free(rt);
+		return ret;
+	}
+	ret = volt__slab_init(&rt->slab);
+	if (ret) {
+		volt__idle_fini(&rt->idle);
+		free(rt);
+		return ret;
+	}
+	rt->workers = zalloc_lines(n * sizeof(*rt->workers));
+	rt->metrics = zalloc_lines(n * sizeof(*rt->metrics));
+	if (!rt->workers || !rt->metrics) {
+		rt_destroy(rt, false);
+		return -ENOMEM;
+	}
+
+	struct volt__sched_env env = {
+		.nworkers = n,
+		.seed = rt->seed,
+		.cfg = &rt->cfg,
+		.metrics = rt->metrics,
+	};
+
+	ret = ops->init(&rt->sched, &env);
+	if (ret) {
+		rt_destroy(rt, false);
+		return ret;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct volt__worker *w = &rt->workers[i];
+
+		w->rt = rt;
+		w->idx = i;
+		atomic_init(&w->park, 0);
+		ret = -pthread_create(&w->thread, NULL, volt__worker_main, w);
+		if (ret) {
+			stop_workers(rt, i);
+			rt_destroy(rt, true);
+			return ret == -EAGAIN ? -EAGAIN : ret;
+		}
+	}
+	*out = rt;
+	return 0;
+}
+
+int volt_rt_run(struct volt_rt *rt, volt_main_fn main, void *arg)
+{
+	if (!rt || !main)
+		return -EINVAL;
+	return main(rt, arg);
+}
+
+void volt_rt_free(struct volt_rt *rt)
+{
+	if (!rt)
+		return;
+	if (volt__worker_of(rt)) {
+		fprintf(stderr, "volt: volt_rt_free called on a worker of the runtime it frees; ignored\n");
+		return;
+	}
+	stop_workers(rt, rt->nworkers);
+	volt__slab_scan(&rt->slab, volt__task_shutdown);
+	rt_destroy(rt, true);
+}
+
+int volt_run_with(const struct volt_config *cfg, volt_main_fn main, void *arg)
+{
+	struct volt_rt *rt;
+	int ret;
+
+	if (!main)
+		return -EINVAL;
+	ret = volt_rt_new(cfg, &rt);
+	if (ret)
+		return ret;
+	ret = main(rt, arg);
+	volt_rt_free(rt);
+	return ret;
+}
+
+int volt_run(volt_main_fn main, void *arg)
+{
+	return volt_run_with(NULL, main, arg);
+}
+
+unsigned volt_rt_workers(const struct volt_rt *rt)
+{
+	return rt->nworkers;
+}
+
+const char *volt_rt_scheduler(const struct volt_rt *rt)
+{
+	return rt->sched_ops->name;
+}
+
+uint64_t volt_rt_seed(const struct volt_rt *rt)
+{
+	return rt->seed;
+}
+
+struct volt_rt *volt_rt_current(void)
+{
+	struct volt__worker *w = volt__worker_self();
+
+	return w ? w->rt : NULL;
+}
+
+int volt_worker_index(void)
+{
+	struct volt__worker *w = volt__worker_self();
+
+	return w ? (int)w->idx : -1;
+}

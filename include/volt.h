@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * volt.h: the umbrella header of Volt-C, an async runtime for C11.
+ * Include this one; the volt/ sub-headers are grouped by module.
+ */
+#ifndef VOLT_H
+#define VOLT_H
+
+#include "volt/common.h"
+#include "volt/config.h"
+#include "volt/coro.h"
+#include "volt/future.h"
+#include "volt/group.h"
+#include "volt/metrics.h"
+#include "volt/runtime.h"
+#include "volt/task.h"
+
+#endif /* VOLT_H */

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * volt/runtime.h: the runtime: workers, a scheduler policy, shutdown.
+ *
+ * The entry point runs `main` on the calling thread, which is not a worker:
+ * it spawns tasks and waits for them with the blocking forms
+ * (volt_join_wait, volt_group_wait, volt_block_on). When main returns the
+ * runtime shuts down: spawns are refused, every task still alive is
+ * cancelled and its future dropped exactly once, the workers are joined and
+ * all memory is freed.
+ */
+#ifndef VOLT_RUNTIME_H
+#define VOLT_RUNTIME_H
+
+#include "config.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef int (*volt_main_fn)(struct volt_rt *rt, void *arg);
+
+/*
+ * Runs main(rt, arg) on a runtime made from volt_config_init() (or *cfg).
+ * Returns what main returned, or a negative errno (-EINVAL, -ENOMEM,
+ * -EAGAIN for threads) if the runtime could not start, main then not run.
+ * Use the manual form to tell the two apart.
+ */
+VOLT_API int volt_run(volt_main_fn main, void *arg);
+VOLT_API int volt_run_with(const struct volt_config *cfg, volt_main_fn main, void *arg);
+
+/* Starts a runtime. cfg NULL = volt_config_init(). 0 or -errno; on error nothing is left allocated. */
+VOLT_API int volt_rt_new(const struct volt_config *cfg, struct volt_rt **out);
+
+/* Calls main(rt, arg) on this thread and returns its result. */
+VOLT_API int volt_rt_run(struct volt_rt *rt, volt_main_fn main, void *arg);
+
+/*
+ * Shuts down and frees rt. Every join handle, group and waker of rt must be
+ * released first, except those owned by futures the shutdown drops.
+ * Must not be called from a worker of rt.
+ */
+VOLT_API void volt_rt_free(struct volt_rt *rt);
+
+VOLT_API unsigned volt_rt_workers(const struct volt_rt *rt);
+VOLT_API const char *volt_rt_scheduler(const struct volt_rt *rt);
+VOLT_API uint64_t volt_rt_seed(const struct volt_rt *rt);
+
+/* The runtime whose worker is calling, or NULL on any other thread. */
+VOLT_API struct volt_rt *volt_rt_current(void);
+
+/* The calling worker's index, or -1 on any other thread. */
+VOLT_API int volt_worker_index(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VOLT_RUNTIME_H */

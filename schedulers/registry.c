@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * schedulers/registry.c: the policies built into the library, by name.
+ * Adding a policy: write schedulers/<name>.c defining
+ * `const struct volt__sched_ops volt__sched_<name>`, declare it in
+ * schedulers/sched.h and list it here; the test suite and the harness
+ * iterate this table, so they pick it up by name.
+ */
+#include <string.h>
+
+#include <volt.h>
+
+#include "schedulers/sched.h"
+
+static const struct volt__sched_ops *const policies[] = {
+	&volt__sched_global,
+	&volt__sched_sim,
+};
+
+#define NPOLICIES (sizeof(policies) / sizeof(policies[0]))
+
+const struct volt__sched_ops *volt__sched_find(const char *name)
+{
+	for (unsigned i = 0; name && i < NPOLICIES; i++)
+		if (strcmp(policies[i]->name, name) == 0)
+			return policies[i];
+	return NULL;
+}
+
+const char *volt_sched_name(unsigned i)
+{
+	return i < NPOLICIES ? policies[i]->name : NULL;
+}
+
+const char *volt_sched_default(void)
+{
+	return "global";
+}
