@@ -41,8 +41,8 @@ void volt__task_ref_dec(struct volt__task *t)
 void volt__schedule(struct volt_rt *rt, struct volt__worker *w, struct volt__task *t,
 		    enum volt__push how)
 {
-	rt->sched_ops->push(rt->sched, w ? (int)w->idx : -1, t, how);
-	volt__idle_notify(rt);
+	if (rt->sched_ops->push(rt->sched, w ? (int)w->idx : -1, t, how))
+		volt__idle_notify(rt);
 }
 
 static void task_wake_by_ref(void *data)
@@ -199,7 +199,7 @@ static void task_cancel_now(struct volt__worker *w, struct volt__task *t)
 	volt__count(&w->rt->metrics[w->idx].tasks_done);
 }
 
-void volt__task_run(struct volt__worker *w, struct volt__task *t)
+void volt__task_run(struct volt__worker *w, struct volt__task *t, bool keep_budget)
 {
 	struct volt_rt *rt = w->rt;
 	struct volt__metrics *m = &rt->metrics[w->idx];
@@ -225,7 +225,8 @@ void volt__task_run(struct volt__worker *w, struct volt__task *t)
 	};
 	struct volt_future *f = volt__task_future(t);
 
-	w->budget = rt->cfg.budget;
+	if (!keep_budget)
+		w->budget = rt->cfg.budget;
 	volt__count(&m->polls);
 	if (volt_future_poll(f, &cx) == VOLT_READY) {
 		task_drop_future(t);

@@ -89,8 +89,11 @@ int volt__spawn(struct volt_rt *rt, struct volt_group *g, const struct volt_futu
 int volt__spawn_fn(struct volt_rt *rt, struct volt_group *g, void *(*fn)(void *arg), void *arg,
 		   struct volt_join **join);
 
-/* Moves a popped task to RUNNING, polls it (or drops it if cancelled). */
-void volt__task_run(struct volt__worker *w, struct volt__task *t);
+/*
+ * Moves a popped task to RUNNING, polls it (or drops it if cancelled). The
+ * budget is refilled unless keep_budget (a task from a LIFO slot).
+ */
+void volt__task_run(struct volt__worker *w, struct volt__task *t, bool keep_budget);
 
 /* Requests cancellation; schedules an idle task so a worker drops it. */
 void volt__task_cancel(struct volt__task *t);

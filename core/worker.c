@@ -23,11 +23,11 @@ struct volt__worker *volt__worker_self(void)
 	return tl_worker;
 }
 
-static struct volt__task *find_task(struct volt__worker *w)
+static struct volt__task *find_task(struct volt__worker *w, bool *lifo)
 {
 	struct volt_rt *rt = w->rt;
 	const struct volt__sched_ops *ops = rt->sched_ops;
-	struct volt__task *t = ops->pop(rt->sched, w->idx, w->tick);
+	struct volt__task *t = ops->pop(rt->sched, w->idx, w->tick, lifo);
 
 	if (t || !ops->steal || rt->nworkers == 1)
 		return t;
@@ -88,7 +88,8 @@ void *volt__worker_main(void *arg)
 	tl_worker = w;
 	/* acquire: pairs with the release store in volt_rt_free */
 	while (!volt__load(&rt->shutdown, ACQUIRE)) {
-		struct volt__task *t = find_task(w);
+		bool lifo = false;
+		struct volt__task *t = find_task(w, &lifo);
 
 		if (!t) {
 			park(w);
@@ -98,7 +99,7 @@ void *volt__worker_main(void *arg)
 		w->woken = false;
 		if (w->searching)
 			stop_searching(w);
-		volt__task_run(w, t);
+		volt__task_run(w, t, lifo);
 	}
 	if (w->searching) {
 		w->searching = false;

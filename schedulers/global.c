@@ -43,7 +43,7 @@ static void global_fini(void *state)
 	free(q);
 }
 
-static void global_push(void *state, int w, struct volt__task *t, enum volt__push how)
+static bool global_push(void *state, int w, struct volt__task *t, enum volt__push how)
 {
 	struct global *q = state;
 
@@ -59,14 +59,16 @@ static void global_push(void *state, int w, struct volt__task *t, enum volt__pus
 	/* relaxed: the lock orders the list; len is a hint (see sched.h on has_work) */
 	volt__store(&q->len, atomic_load_explicit(&q->len, RELAXED) + 1, RELAXED);
 	pthread_mutex_unlock(&q->lock);
+	return true;
 }
 
-static struct volt__task *global_pop(void *state, unsigned w, uint64_t tick)
+static struct volt__task *global_pop(void *state, unsigned w, uint64_t tick, bool *lifo)
 {
 	struct global *q = state;
 	struct volt__task *t;
 
 	(void)tick;
+	*lifo = false;
 	if (!volt__load(&q->len, RELAXED)) /* relaxed: a miss is caught by the idle protocol */
 		return NULL;
 	pthread_mutex_lock(&q->lock);

@@ -13,9 +13,14 @@
  *   NOTIFIED bit of the task state guarantees no task is pushed twice
  *   before it is popped). It may be called from any thread; `w` is the
  *   calling worker's index or -1 for a thread outside the runtime. It
- *   cannot fail.
+ *   cannot fail. It returns true if another worker may have to be woken for
+ *   the task (false when the calling worker will surely run it itself, as
+ *   with a LIFO slot that was empty).
  * - pop() and steal() are called only by worker `w` itself. A task
- *   returned is owned by the caller. steal() may be NULL.
+ *   returned is owned by the caller. pop() sets *lifo when the task came
+ *   from a LIFO slot: core then keeps the task's budget running instead of
+ *   refilling it, so a ping-pong pair cannot monopolise a worker.
+ *   steal() may be NULL.
  * - has_work() may be called by any worker. It must see every task whose
  *   push happened-before the call: core calls it after an acq_rel RMW on the
  *   idle word that the pushing side also performs after its push (see
@@ -55,8 +60,8 @@ struct volt__sched_ops {
 	unsigned (*workers)(unsigned n);
 	int (*init)(void **state, const struct volt__sched_env *env); /* 0 or -errno */
 	void (*fini)(void *state);
-	void (*push)(void *state, int w, struct volt__task *t, enum volt__push how);
-	struct volt__task *(*pop)(void *state, unsigned w, uint64_t tick);
+	bool (*push)(void *state, int w, struct volt__task *t, enum volt__push how);
+	struct volt__task *(*pop)(void *state, unsigned w, uint64_t tick, bool *lifo);
 	struct volt__task *(*steal)(void *state, unsigned w);
 	bool (*has_work)(void *state);
 };

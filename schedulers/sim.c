@@ -84,7 +84,7 @@ static bool sim_grow(struct sim *s)
 	return true;
 }
 
-static void sim_push(void *state, int w, struct volt__task *t, enum volt__push how)
+static bool sim_push(void *state, int w, struct volt__task *t, enum volt__push how)
 {
 	struct sim *s = state;
 
@@ -104,14 +104,16 @@ static void sim_push(void *state, int w, struct volt__task *t, enum volt__push h
 	/* relaxed: the lock orders the set; len is a hint (see sched.h on has_work) */
 	volt__store(&s->len, atomic_load_explicit(&s->len, RELAXED) + 1, RELAXED);
 	pthread_mutex_unlock(&s->lock);
+	return true;
 }
 
-static struct volt__task *sim_pop(void *state, unsigned w, uint64_t tick)
+static struct volt__task *sim_pop(void *state, unsigned w, uint64_t tick, bool *lifo)
 {
 	struct sim *s = state;
 	struct volt__task *t = NULL;
 
 	(void)tick;
+	*lifo = false;
 	pthread_mutex_lock(&s->lock);
 	if (s->n) {
 		size_t i = (size_t)(sim_next(&s->rng) % s->n);
