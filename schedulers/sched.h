@@ -71,5 +71,6 @@ const struct volt__sched_ops *volt__sched_find(const char *name);
 
 extern const struct volt__sched_ops volt__sched_global;
 extern const struct volt__sched_ops volt__sched_sim;
+extern const struct volt__sched_ops volt__sched_ring;
 
 #endif /* VOLT_SCHED_H */
