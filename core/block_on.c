@@ -104,7 +104,7 @@ int volt_block_on(struct volt_rt *rt, struct volt_future *f, void **output)
 		.waker = { &parker_waker_ops, p },
 		.rt = rt,
 		.output = NULL,
-		.__worker = NULL,
+		.worker = NULL,
 	};
 
 	while (volt_future_poll(f, &cx) == VOLT_PENDING)

@@ -16,7 +16,7 @@ void volt_future_drop(struct volt_future *f)
 
 bool volt_budget_take(struct volt_cx *cx)
 {
-	struct volt__worker *w = cx->__worker;
+	struct volt__worker *w = cx->worker;
 
 	if (!w)
 		return true;

@@ -221,7 +221,7 @@ void volt__task_run(struct volt__worker *w, struct volt__task *t, bool keep_budg
 		.waker = { &task_waker_ops, t },
 		.rt = rt,
 		.output = NULL,
-		.__worker = w,
+		.worker = w,
 	};
 	struct volt_future *f = volt__task_future(t);
 

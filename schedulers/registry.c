@@ -15,6 +15,7 @@
 static const struct volt__sched_ops *const policies[] = {
 	&volt__sched_global,
 	&volt__sched_sim,
+	&volt__sched_chaselev,
 	&volt__sched_ring,
 };
 

@@ -72,5 +72,6 @@ const struct volt__sched_ops *volt__sched_find(const char *name);
 extern const struct volt__sched_ops volt__sched_global;
 extern const struct volt__sched_ops volt__sched_sim;
 extern const struct volt__sched_ops volt__sched_ring;
+extern const struct volt__sched_ops volt__sched_chaselev;
 
 #endif /* VOLT_SCHED_H */

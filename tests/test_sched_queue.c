@@ -170,3 +170,76 @@ VOLT_RT_TEST(sched_queue_exactly_once)
 	for (int round = 0; round < 5; round++)
 		run_policy(policy);
 }
+
+/*
+ * Growth racing steals: worker 0 pushes without popping, so a growable deque
+ * resizes again and again (a ring overflows to the global queue), while the
+ * other workers steal from it the whole time; then worker 0 drains the rest.
+ */
+#define GROW_TASKS VT_SCALE(200000)
+
+struct grow_race {
+	struct qtest *q;
+	unsigned w;
+	atomic_bool *pushing;
+	pthread_t thread;
+};
+
+static void *grow_thread(void *arg)
+{
+	struct grow_race *g = arg;
+	struct qtest *q = g->q;
+	uint64_t tick = 1; /* not a multiple of any global interval at first */
+
+	if (g->w == 0) {
+		for (size_t i = 0; i < GROW_TASKS; i++)
+			q->ops->push(q->state, 0, &q->tasks[i], VOLT__PUSH_SPAWN);
+		atomic_store(g->pushing, false);
+	} else if (q->ops->steal) {
+		while (atomic_load(g->pushing) || atomic_load(&q->consumed) < GROW_TASKS) {
+			struct volt__task *t = q->ops->steal(q->state, g->w);
+
+			if (t)
+				consume(q, t);
+			else if (!atomic_load(g->pushing))
+				break;
+		}
+	}
+	if (g->w == 0)
+		while (atomic_load(&q->consumed) < GROW_TASKS)
+			take_one(q, 0, &tick);
+	return NULL;
+}
+
+VOLT_RT_TEST(sched_queue_steal_races_growth)
+{
+	struct qtest q = { .ops = volt__sched_find(policy) };
+	struct volt_config cfg;
+	atomic_bool pushing = true;
+
+	volt_config_init(&cfg);
+	q.nworkers = q.ops->workers ? q.ops->workers(3) : 3;
+	q.tasks = calloc(GROW_TASKS, sizeof(*q.tasks));
+	q.seen = calloc(GROW_TASKS, sizeof(*q.seen));
+	q.metrics = calloc(q.nworkers, sizeof(*q.metrics));
+	CHECK(q.tasks && q.seen && q.metrics);
+
+	struct volt__sched_env env = { q.nworkers, 7, &cfg, q.metrics };
+	struct grow_race g[3];
+
+	CHECK_EQ(q.ops->init(&q.state, &env), 0);
+	for (unsigned i = 0; i < q.nworkers; i++) {
+		g[i] = (struct grow_race){ &q, i, &pushing, 0 };
+		CHECK_EQ(pthread_create(&g[i].thread, NULL, grow_thread, &g[i]), 0);
+	}
+	for (unsigned i = 0; i < q.nworkers; i++)
+		pthread_join(g[i].thread, NULL);
+	CHECK_UEQ(atomic_load(&q.consumed), GROW_TASKS);
+	for (size_t i = 0; i < GROW_TASKS; i++)
+		CHECK_EQ(atomic_load(&q.seen[i]), 1);
+	CHECK(!q.ops->has_work(q.state));
+	q.ops->fini(q.state);
+	free(q.tasks);
+	free(q.seen);
+	free(q.metrics);
+}

@@ -10,6 +10,7 @@
  *	VOLT_WORKERS=<n>    worker threads, 1..VOLT_MAX_WORKERS (0 = CPUs)
  *	VOLT_SEED=<n>       seed of every random choice (0 = from the clock)
  *	VOLT_BUDGET=<n>     cooperative budget per task poll, 1..65535
+ *	VOLT_SEARCH_ROUNDS=<n> steal passes before a worker parks, 1..64
  *	VOLT_MAX_BLOCKING=<n>, VOLT_BLOCKING_KEEPALIVE_MS=<n>
  */
 #ifndef VOLT_CONFIG_H
@@ -33,8 +34,8 @@ struct volt_config {
 
 /*
  * Defaults, then the environment. Returns 0, or -EINVAL if a VOLT_*
- * variable holds a malformed or out-of-range value (that field keeps its
- * default; the others are still applied).
+ * variable holds a malformed or out-of-range value or names no policy
+ * (that field keeps its default; the others are still applied).
  */
 VOLT_API int volt_config_init(struct volt_config *cfg);
 

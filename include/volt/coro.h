@@ -74,10 +74,10 @@ static inline void volt__await_finish(struct volt_future *f)
 	case __LINE__:;                                  \
 	} while (0)
 
-/* Finishes the future with `value` as the task's output. */
+/* Finishes the future with `value` (a pointer or an integer) as the task's output. */
 #define VOLT_RETURN(f, cx, value)                  \
 	do {                                       \
-		(cx)->output = (void *)(value);    \
+		(cx)->output = (void *)(intptr_t)(value); \
 		(f)->resume = VOLT__DONE;          \
 		return VOLT_READY;                 \
 	} while (0)

@@ -115,7 +115,7 @@ struct volt_cx {
 	struct volt_waker waker;
 	struct volt_rt *rt;
 	void *output;
-	void *__worker; /* internal: the polling worker, NULL on a plain thread */
+	void *worker; /* internal: the polling worker, NULL on a plain thread */
 };
 
 /* Polls f once. Never call it again after it returned VOLT_READY. */

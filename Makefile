@@ -1,0 +1,213 @@
+# Volt-C build. `make help` lists the targets.
+#
+# One rule set (the `tree` template below) builds the library and the test
+# runner in each of several trees: build/ (release), build/tsan/,
+# build/asan/ and build/clang/. Each tree has its own objects, static
+# library and flags; a tree rebuilds when its compiler or flags change.
+
+SELF := $(lastword $(MAKEFILE_LIST))
+.DEFAULT_GOAL := all
+MAKEFLAGS += -r
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+# ---------------------------------------------------------------- settings
+
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+CLANG ?= clang
+AR ?= ar
+
+# The version has one home: include/volt/common.h.
+version_part = $(shell sed -n 's/^\#define VOLT_VERSION_$(1)[[:space:]]*\([0-9]*\).*/\1/p' include/volt/common.h)
+MAJOR := $(call version_part,MAJOR)
+MINOR := $(call version_part,MINOR)
+PATCH := $(call version_part,PATCH)
+VERSION := $(MAJOR).$(MINOR).$(PATCH)
+
+# CFLAGS and WARNFLAGS may be overridden; EXTRA_CFLAGS adds to every tree.
+# VOLT_CFLAGS is what the code needs and is always used.
+CFLAGS ?= -O2 -g
+WARNFLAGS ?= -Wall -Wextra -Werror
+VOLT_CFLAGS := -std=c11 -fvisibility=hidden -fPIC -D_GNU_SOURCE -pthread -I. -Iinclude
+SAN_CFLAGS := -O1 -g -DVOLT_SANITIZE=1
+TSAN_CFLAGS := $(SAN_CFLAGS) -fsanitize=thread
+ASAN_CFLAGS := $(SAN_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+LDLIBS += -pthread
+
+TSAN_ENV := TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1'
+ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+# Arguments for the test runner (name filters), and a hard limit per run
+# so that a deadlock fails instead of hanging.
+TESTARGS ?=
+TEST_TIMEOUT ?= 600
+
+# Installation (liburing style: both PREFIX and prefix are accepted).
+PREFIX ?= /usr/local
+prefix ?= $(PREFIX)
+libdir ?= $(prefix)/lib
+includedir ?= $(prefix)/include
+DESTDIR ?=
+
+# Debian packages each group of targets needs (checked by scripts/deps.sh).
+DEPS := gcc make pkg-config libc6-dev coreutils
+# gcc's sanitizer runtimes (gcc-12 pulls them in through libgcc-12-dev).
+SAN_DEPS := $(DEPS) libasan8 liblsan0 libtsan2 libubsan1
+CLANG_DEPS := $(DEPS) clang
+
+# ------------------------------------------------------------------ sources
+
+LIB_SRC := $(wildcard core/*.c schedulers/*.c drivers/*.c primitives/*.c core/*.S)
+TEST_SRC := $(wildcard tests/*.c)
+EXAMPLE_SRC := $(wildcard examples/*.c)
+PUBLIC_HDRS := include/volt.h $(wildcard include/volt/*.h)
+
+B := build
+LIB_A := $(B)/libvolt.a
+LIB_SO := $(B)/libvolt.so.$(VERSION)
+LIB_LINKS := $(B)/libvolt.so.$(MAJOR) $(B)/libvolt.so
+EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(EXAMPLE_SRC))
+STAGE := $(CURDIR)/$(B)/stage
+
+# ------------------------------------------------------------- the template
+
+# $(call tree,NAME,DIR,CC,FLAGS) defines, for one build tree:
+#   NAME_LIB (DIR/libvolt.a), NAME_TEST (DIR/tests/volt-test), NAME_OBJ,
+#   and the rules that build them from DIR/obj/.
+define tree
+$(1)_FLAGS := $(4)
+$(1)_OBJ := $$(patsubst %,$(2)/obj/%.o,$$(basename $$(LIB_SRC)))
+$(1)_TEST_OBJ := $$(patsubst %,$(2)/obj/%.o,$$(basename $$(TEST_SRC)))
+$(1)_LIB := $(2)/libvolt.a
+$(1)_TEST := $(2)/tests/volt-test
+
+# Rewritten only when the compiler or flags differ from the last build.
+$(2)/flags: FORCE
+	@mkdir -p $$(@D)
+	@echo '$(3) $$($(1)_FLAGS)' | cmp -s - $$@ || echo '$(3) $$($(1)_FLAGS)' > $$@
+
+$(2)/obj/%.o: %.c $(2)/flags
+	@mkdir -p $$(@D)
+	$(3) $$($(1)_FLAGS) $$(CPPFLAGS) -MMD -MP -c -o $$@ $$<
+
+$(2)/obj/%.o: %.S $(2)/flags
+	@mkdir -p $$(@D)
+	$(3) $$($(1)_FLAGS) $$(CPPFLAGS) -MMD -MP -c -o $$@ $$<
+
+$$($(1)_LIB): $$($(1)_OBJ)
+	@rm -f $$@
+	$$(AR) rcs $$@ $$^
+
+$$($(1)_TEST): $$($(1)_TEST_OBJ) $$($(1)_LIB)
+	@mkdir -p $$(@D)
+	$(3) $$($(1)_FLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+
+-include $$($(1)_OBJ:.o=.d) $$($(1)_TEST_OBJ:.o=.d)
+endef
+
+# $(call run_tests,NAME,ENV): runs a tree's test runner; fails with it.
+run_tests = $(2) timeout -k 10 $(TEST_TIMEOUT) ./$($(1)_TEST) $(TESTARGS)
+
+$(eval $(call tree,rel,$(B),$(CC),$(VOLT_CFLAGS) $(WARNFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)))
+$(eval $(call tree,tsan,$(B)/tsan,$(CC),$(VOLT_CFLAGS) $(WARNFLAGS) $(TSAN_CFLAGS) $(EXTRA_CFLAGS)))
+$(eval $(call tree,asan,$(B)/asan,$(CC),$(VOLT_CFLAGS) $(WARNFLAGS) $(ASAN_CFLAGS) $(EXTRA_CFLAGS)))
+$(eval $(call tree,clang,$(B)/clang,$(CLANG),$(VOLT_CFLAGS) $(filter-out -Werror,$(WARNFLAGS)) -Werror $(CFLAGS) $(EXTRA_CFLAGS)))
+
+# ------------------------------------------------------------------ targets
+
+.PHONY: all deps deps-san deps-clang test test-tsan test-asan warn-clang examples \
+	install uninstall test-install help clean FORCE
+
+all: $(LIB_A) $(LIB_SO) $(LIB_LINKS) ## build build/libvolt.a and build/libvolt.so (the default)
+
+# Ordered before any compile, even under -j; cheap when nothing is missing.
+$(rel_OBJ) $(rel_TEST_OBJ) $(EXAMPLES): | deps
+$(tsan_OBJ) $(tsan_TEST_OBJ) $(asan_OBJ) $(asan_TEST_OBJ): | deps-san
+$(clang_OBJ) $(clang_TEST_OBJ): | deps-clang
+
+deps: ## install missing Debian packages (apt-get as root, else print the command)
+	@sh scripts/deps.sh $(DEPS)
+
+deps-san:
+	@sh scripts/deps.sh $(SAN_DEPS)
+
+deps-clang:
+	@sh scripts/deps.sh $(CLANG_DEPS)
+
+$(LIB_SO): $(rel_OBJ)
+	$(CC) -shared -Wl,-soname,libvolt.so.$(MAJOR) -Wl,-z,defs $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(LIB_LINKS): $(LIB_SO)
+	ln -sf $(notdir $<) $@
+
+test: test-install $(rel_TEST) ## build and run the test suite (TESTARGS=filters)
+	$(call run_tests,rel)
+
+test-tsan: $(tsan_TEST) ## run the tests under ThreadSanitizer (build/tsan/)
+	$(call run_tests,tsan,$(TSAN_ENV))
+
+test-asan: $(asan_TEST) ## run the tests under AddressSanitizer+UBSan+LSan (build/asan/)
+	$(call run_tests,asan,$(ASAN_ENV))
+
+warn-clang: $(clang_LIB) $(clang_TEST) ## build library and tests with clang -Werror (build/clang/)
+	@echo "warn-clang: library and tests build warning-free with $(CLANG)"
+
+examples: $(EXAMPLES) ## build examples/*.c into build/examples/
+
+$(B)/examples/%: examples/%.c $(LIB_A) $(PUBLIC_HDRS)
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARNFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -Iinclude $(LDFLAGS) \
+		-o $@ $< $(LIB_A) $(LDLIBS)
+
+# $(call install_to,DESTDIR,prefix,libdir,includedir[,@ to be quiet])
+define install_to
+	$(5)install -D -m 644 -t $(1)$(4) include/volt.h
+	$(5)install -D -m 644 -t $(1)$(4)/volt $(wildcard include/volt/*.h)
+	$(5)install -D -m 644 -t $(1)$(3) $(LIB_A)
+	$(5)install -D -m 755 -t $(1)$(3) $(LIB_SO)
+	$(5)ln -sf libvolt.so.$(VERSION) $(1)$(3)/libvolt.so.$(MAJOR)
+	$(5)ln -sf libvolt.so.$(MAJOR) $(1)$(3)/libvolt.so
+	$(5)mkdir -p $(1)$(3)/pkgconfig
+	$(5)sed -e 's|@prefix@|$(2)|' -e 's|@libdir@|$(3)|' -e 's|@includedir@|$(4)|' \
+		-e 's|@VERSION@|$(VERSION)|' volt.pc.in > $(1)$(3)/pkgconfig/volt.pc
+	$(5)chmod 644 $(1)$(3)/pkgconfig/volt.pc
+endef
+
+install: $(LIB_A) $(LIB_SO) ## install headers, libraries and volt.pc (PREFIX=/usr/local DESTDIR=)
+	$(call install_to,$(DESTDIR),$(prefix),$(libdir),$(includedir))
+
+uninstall: ## remove what `make install` put there (same PREFIX/DESTDIR)
+	rm -f $(DESTDIR)$(includedir)/volt.h
+	rm -f $(addprefix $(DESTDIR)$(includedir)/volt/,$(notdir $(wildcard include/volt/*.h)))
+	rmdir $(DESTDIR)$(includedir)/volt 2>/dev/null || true
+	rm -f $(addprefix $(DESTDIR)$(libdir)/,libvolt.a libvolt.so libvolt.so.$(MAJOR) \
+		libvolt.so.$(VERSION) pkgconfig/volt.pc)
+
+# Installs into build/stage as /usr, then builds examples/hello.c with
+# nothing but what pkg-config says, links it against the staged shared
+# library and runs it.
+STAGE_PC := PKG_CONFIG_SYSROOT_DIR=$(STAGE) PKG_CONFIG_LIBDIR=$(STAGE)/usr/lib/pkgconfig
+test-install: $(LIB_A) $(LIB_SO) | deps ## install into build/stage, build and run hello via pkg-config
+	@rm -rf $(STAGE)
+	$(call install_to,$(STAGE),/usr,/usr/lib,/usr/include,@)
+	@mkdir -p $(B)/tests
+	flags=$$($(STAGE_PC) pkg-config --cflags --libs volt) && \
+	$(CC) -std=c11 $(WARNFLAGS) -o $(B)/tests/hello-installed examples/hello.c $$flags
+	@LD_LIBRARY_PATH=$(STAGE)/usr/lib ./$(B)/tests/hello-installed >/dev/null \
+		|| { echo "test-install: hello failed against the installed library"; exit 1; }
+	@echo "test-install: passed (installed to build/stage, hello built with pkg-config and ran)"
+
+help: ## list the targets
+	@echo "Volt-C $(VERSION). Targets:"
+	@sed -n 's/^\([a-z-]*\):.*## \(.*\)/  \1|\2/p' $(SELF) | \
+		awk -F'|' '{ printf "%-14s %s\n", $$1, $$2 }'
+	@echo "Variables: CC CFLAGS WARNFLAGS EXTRA_CFLAGS TESTARGS TEST_TIMEOUT PREFIX DESTDIR"
+
+clean: ## remove build/
+	rm -rf $(B)
+
+FORCE:
