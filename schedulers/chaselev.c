@@ -41,7 +41,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/rng.h"
 #include "core/task.h"
+#include "schedulers/injector.h"
 #include "schedulers/sched.h"
 
 #define CL_INITIAL 64
@@ -81,9 +83,7 @@ struct chaselev {
 	struct cl_deque *d;
 	unsigned n;
 	struct volt__metrics *metrics;
-	VOLT__ALIGNED_LINE pthread_mutex_t glock;
-	struct volt__task *ghead, *gtail;
-	VOLT__ALIGNED_LINE _Atomic size_t glen; /* written under glock; read as a hint */
+	struct volt__injector global;
 };
 
 /* ---- the deque ---- */
@@ -199,35 +199,11 @@ static int64_t cl_len(struct cl_deque *d)
 
 /* ---- the global queue ---- */
 
-static void global_push(struct chaselev *c, struct volt__task *t)
-{
-	t->next = NULL;
-	pthread_mutex_lock(&c->glock);
-	if (c->gtail)
-		c->gtail->next = t;
-	else
-		c->ghead = t;
-	c->gtail = t;
-	/* relaxed: the lock orders the list; glen is a hint (see sched.h on has_work) */
-	volt__store(&c->glen, atomic_load_explicit(&c->glen, RELAXED) + 1, RELAXED);
-	pthread_mutex_unlock(&c->glock);
-}
-
 static struct volt__task *global_pop(struct chaselev *c, unsigned w)
 {
-	struct volt__task *t;
+	size_t taken;
+	struct volt__task *t = volt__injector_pop(&c->global, 1, &taken);
 
-	if (!volt__load(&c->glen, RELAXED)) /* relaxed: a miss is caught by the idle protocol */
-		return NULL;
-	pthread_mutex_lock(&c->glock);
-	t = c->ghead;
-	if (t) {
-		c->ghead = t->next;
-		if (!c->ghead)
-			c->gtail = NULL;
-		volt__store(&c->glen, atomic_load_explicit(&c->glen, RELAXED) - 1, RELAXED);
-	}
-	pthread_mutex_unlock(&c->glock);
 	if (t)
 		volt__count(&c->metrics[w].global_pops);
 	return t;
@@ -251,7 +227,7 @@ static void chaselev_fini(void *state)
 		}
 		free(atomic_load_explicit(&d->array, RELAXED));
 	}
-	pthread_mutex_destroy(&c->glock);
+	volt__injector_fini(&c->global);
 	free(c->d);
 	free(c);
 }
@@ -264,13 +240,12 @@ static int chaselev_init(void **state, const struct volt__sched_env *env)
 		return -ENOMEM;
 	c->metrics = env->metrics;
 	c->d = aligned_alloc(VOLT__CACHELINE, env->nworkers * sizeof(*c->d));
-	if (!c->d || pthread_mutex_init(&c->glock, NULL)) {
+	if (!c->d || volt__injector_init(&c->global)) {
 		free(c->d);
 		free(c);
 		return -ENOMEM;
 	}
 	memset(c->d, 0, env->nworkers * sizeof(*c->d));
-	atomic_init(&c->glen, 0);
 	for (unsigned i = 0; i < env->nworkers; i++) {
 		struct cl_deque *d = &c->d[i];
 		struct cl_array *a = cl_array_new(CL_INITIAL);
@@ -278,9 +253,7 @@ static int chaselev_init(void **state, const struct volt__sched_env *env)
 		atomic_init(&d->top, 0);
 		atomic_init(&d->bottom, 0);
 		atomic_init(&d->array, a);
-		d->rng = env->seed + 0x9e3779b97f4a7c15ull * (i + 1);
-		if (!d->rng)
-			d->rng = 1;
+		d->rng = volt__rng_stream(env->seed, i);
 		c->n = i + 1; /* fini frees the deques made so far */
 		if (!a) {
 			chaselev_fini(c);
@@ -297,7 +270,7 @@ static bool chaselev_push(void *state, int w, struct volt__task *t, enum volt__p
 
 	if (w < 0 || how == VOLT__PUSH_REMOTE || how == VOLT__PUSH_YIELD ||
 	    !cl_push(&c->d[w], t)) {
-		global_push(c, t);
+		volt__injector_push(&c->global, t, t, 1);
 		if (w >= 0)
 			volt__count(&c->metrics[w].overflow_moves);
 	}
@@ -321,20 +294,11 @@ static struct volt__task *chaselev_pop(void *state, unsigned w, uint64_t tick, b
 	return global_pop(c, w);
 }
 
-static uint64_t next_rand(uint64_t *x)
-{
-	/* xorshift64 */
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
-
 static struct volt__task *chaselev_steal(void *state, unsigned w)
 {
 	struct chaselev *c = state;
 	struct volt__metrics *m = &c->metrics[w];
-	unsigned start = (unsigned)(next_rand(&c->d[w].rng) % c->n);
+	unsigned start = (unsigned)(volt__xorshift64(&c->d[w].rng) % c->n);
 
 	for (unsigned i = 0; i < c->n; i++) {
 		unsigned v = (start + i) % c->n;
@@ -357,7 +321,7 @@ static bool chaselev_has_work(void *state)
 {
 	struct chaselev *c = state;
 
-	if (volt__load(&c->glen, RELAXED)) /* relaxed: see sched.h */
+	if (volt__injector_len(&c->global))
 		return true;
 	for (unsigned i = 0; i < c->n; i++)
 		if (cl_len(&c->d[i]))

@@ -5,91 +5,68 @@
  * against: no locality, one lock contended by every spawn, wake and pop.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 
 #include "core/task.h"
+#include "schedulers/injector.h"
 #include "schedulers/sched.h"
 
 struct global {
-	VOLT__ALIGNED_LINE pthread_mutex_t lock;
-	struct volt__task *head, *tail;
-	VOLT__ALIGNED_LINE _Atomic size_t len; /* a hint for lock-free emptiness checks */
+	struct volt__injector q;
 	struct volt__metrics *metrics;
 };
 
 static int global_init(void **state, const struct volt__sched_env *env)
 {
-	struct global *q = aligned_alloc(VOLT__CACHELINE, sizeof(*q));
+	struct global *g = aligned_alloc(VOLT__CACHELINE, sizeof(*g));
 
-	if (!q)
+	if (!g)
 		return -ENOMEM;
-	if (pthread_mutex_init(&q->lock, NULL)) {
-		free(q);
+	if (volt__injector_init(&g->q)) {
+		free(g);
 		return -ENOMEM;
 	}
-	q->head = q->tail = NULL;
-	atomic_init(&q->len, 0);
-	q->metrics = env->metrics;
-	*state = q;
+	g->metrics = env->metrics;
+	*state = g;
 	return 0;
 }
 
 static void global_fini(void *state)
 {
-	struct global *q = state;
+	struct global *g = state;
 
-	pthread_mutex_destroy(&q->lock);
-	free(q);
+	volt__injector_fini(&g->q);
+	free(g);
 }
 
 static bool global_push(void *state, int w, struct volt__task *t, enum volt__push how)
 {
-	struct global *q = state;
+	struct global *g = state;
 
 	(void)w;
 	(void)how;
-	t->next = NULL;
-	pthread_mutex_lock(&q->lock);
-	if (q->tail)
-		q->tail->next = t;
-	else
-		q->head = t;
-	q->tail = t;
-	/* relaxed: the lock orders the list; len is a hint (see sched.h on has_work) */
-	volt__store(&q->len, atomic_load_explicit(&q->len, RELAXED) + 1, RELAXED);
-	pthread_mutex_unlock(&q->lock);
+	volt__injector_push(&g->q, t, t, 1);
 	return true;
 }
 
 static struct volt__task *global_pop(void *state, unsigned w, uint64_t tick, bool *lifo)
 {
-	struct global *q = state;
-	struct volt__task *t;
+	struct global *g = state;
+	size_t taken;
+	struct volt__task *t = volt__injector_pop(&g->q, 1, &taken);
 
 	(void)tick;
 	*lifo = false;
-	if (!volt__load(&q->len, RELAXED)) /* relaxed: a miss is caught by the idle protocol */
-		return NULL;
-	pthread_mutex_lock(&q->lock);
-	t = q->head;
-	if (t) {
-		q->head = t->next;
-		if (!q->head)
-			q->tail = NULL;
-		volt__store(&q->len, atomic_load_explicit(&q->len, RELAXED) - 1, RELAXED);
-	}
-	pthread_mutex_unlock(&q->lock);
 	if (t)
-		volt__count(&q->metrics[w].global_pops);
+		volt__count(&g->metrics[w].global_pops);
 	return t;
 }
 
 static bool global_has_work(void *state)
 {
-	struct global *q = state;
+	struct global *g = state;
 
-	return volt__load(&q->len, RELAXED) != 0; /* relaxed: see sched.h */
+	return volt__injector_len(&g->q) != 0;
 }
 
 const struct volt__sched_ops volt__sched_global = {

@@ -45,7 +45,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/rng.h"
 #include "core/task.h"
+#include "schedulers/injector.h"
 #include "schedulers/sched.h"
 
 #define RING_CAP 256u
@@ -68,9 +70,7 @@ struct ring {
 	struct ring_worker *w;
 	unsigned n;
 	struct volt__metrics *metrics;
-	VOLT__ALIGNED_LINE pthread_mutex_t glock;
-	struct volt__task *ghead, *gtail;
-	VOLT__ALIGNED_LINE _Atomic size_t glen; /* written under glock; read as a hint */
+	struct volt__injector global;
 };
 
 static uint32_t head_real(uint64_t h)
@@ -86,49 +86,6 @@ static uint32_t head_steal(uint64_t h)
 static uint64_t head_pack(uint32_t steal, uint32_t real)
 {
 	return (uint64_t)steal << 32 | real;
-}
-
-/* ---- the global queue ---- */
-
-/* Appends the list first..last (n tasks) under one lock. */
-static void global_push_batch(struct ring *r, struct volt__task *first, struct volt__task *last,
-			      size_t n)
-{
-	last->next = NULL;
-	pthread_mutex_lock(&r->glock);
-	if (r->gtail)
-		r->gtail->next = first;
-	else
-		r->ghead = first;
-	r->gtail = last;
-	/* relaxed: the lock orders the list; glen is a hint (see sched.h on has_work) */
-	volt__store(&r->glen, atomic_load_explicit(&r->glen, RELAXED) + n, RELAXED);
-	pthread_mutex_unlock(&r->glock);
-}
-
-/* Takes up to max tasks; returns the first, the rest linked through next. */
-static struct volt__task *global_take(struct ring *r, size_t max, size_t *taken)
-{
-	struct volt__task *first, *last;
-	size_t n = 0;
-
-	*taken = 0;
-	if (!volt__load(&r->glen, RELAXED)) /* relaxed: a miss is caught by the idle protocol */
-		return NULL;
-	pthread_mutex_lock(&r->glock);
-	first = last = r->ghead;
-	if (first) {
-		for (n = 1; n < max && last->next; n++)
-			last = last->next;
-		r->ghead = last->next;
-		if (!r->ghead)
-			r->gtail = NULL;
-		last->next = NULL;
-		volt__store(&r->glen, atomic_load_explicit(&r->glen, RELAXED) - n, RELAXED);
-	}
-	pthread_mutex_unlock(&r->glock);
-	*taken = n;
-	return first;
 }
 
 /* ---- the local ring ---- */
@@ -149,7 +106,7 @@ static bool push_overflow(struct ring *r, struct ring_worker *q, unsigned w,
 	for (uint32_t i = 0; i < half - 1; i++)
 		q->buf[(real + i) & RING_MASK]->next = q->buf[(real + i + 1) & RING_MASK];
 	q->buf[(real + half - 1) & RING_MASK]->next = t;
-	global_push_batch(r, q->buf[real & RING_MASK], t, half + 1);
+	volt__injector_push(&r->global, q->buf[real & RING_MASK], t, half + 1);
 	volt__count_n(&r->metrics[w].overflow_moves, half + 1);
 	return true;
 }
@@ -172,7 +129,7 @@ static void push_back(struct ring *r, unsigned w, struct volt__task *t)
 		}
 		if (head_steal(h) != head_real(h)) {
 			/* a thief is copying: the ring cannot be halved now */
-			global_push_batch(r, t, t, 1);
+			volt__injector_push(&r->global, t, t, 1);
 			volt__count(&r->metrics[w].overflow_moves);
 			return;
 		}
@@ -261,15 +218,6 @@ static struct volt__task *steal_half(struct ring_worker *src, struct ring_worker
 
 /* ---- the policy ---- */
 
-static uint64_t next_rand(uint64_t *x)
-{
-	/* xorshift64 */
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
-
 static int ring_init(void **state, const struct volt__sched_env *env)
 {
 	struct ring *r = calloc(1, sizeof(*r));
@@ -279,7 +227,7 @@ static int ring_init(void **state, const struct volt__sched_env *env)
 	r->n = env->nworkers;
 	r->metrics = env->metrics;
 	r->w = aligned_alloc(VOLT__CACHELINE, r->n * sizeof(*r->w));
-	if (!r->w || pthread_mutex_init(&r->glock, NULL)) {
+	if (!r->w || volt__injector_init(&r->global)) {
 		free(r->w);
 		free(r);
 		return -ENOMEM;
@@ -288,11 +236,8 @@ static int ring_init(void **state, const struct volt__sched_env *env)
 	for (unsigned i = 0; i < r->n; i++) {
 		atomic_init(&r->w[i].head, 0);
 		atomic_init(&r->w[i].tail, 0);
-		r->w[i].rng = env->seed + 0x9e3779b97f4a7c15ull * (i + 1);
-		if (!r->w[i].rng)
-			r->w[i].rng = 1;
+		r->w[i].rng = volt__rng_stream(env->seed, i);
 	}
-	atomic_init(&r->glen, 0);
 	*state = r;
 	return 0;
 }
@@ -301,7 +246,7 @@ static void ring_fini(void *state)
 {
 	struct ring *r = state;
 
-	pthread_mutex_destroy(&r->glock);
+	volt__injector_fini(&r->global);
 	free(r->w);
 	free(r);
 }
@@ -311,7 +256,7 @@ static bool ring_push(void *state, int w, struct volt__task *t, enum volt__push 
 	struct ring *r = state;
 
 	if (w < 0 || how == VOLT__PUSH_REMOTE) {
-		global_push_batch(r, t, t, 1);
+		volt__injector_push(&r->global, t, t, 1);
 		return true;
 	}
 	struct ring_worker *q = &r->w[w];
@@ -333,14 +278,14 @@ static struct volt__task *pop_global(struct ring *r, unsigned w)
 {
 	struct ring_worker *q = &r->w[w];
 	size_t room = RING_CAP - ring_used(q);
-	size_t max = volt__load(&r->glen, RELAXED) / r->n + 1; /* relaxed: a sizing hint */
+	size_t max = volt__injector_len(&r->global) / r->n + 1;
 	size_t taken;
 
 	if (max > GLOBAL_BATCH_MAX)
 		max = GLOBAL_BATCH_MAX;
 	if (max > room)
 		max = room ? room : 1;
-	struct volt__task *t = global_take(r, max, &taken);
+	struct volt__task *t = volt__injector_pop(&r->global, max, &taken);
 
 	if (!t)
 		return NULL;
@@ -390,7 +335,7 @@ static struct volt__task *ring_steal(void *state, unsigned w)
 
 	if (ring_used(dst) > RING_CAP / 2)
 		return NULL; /* plenty to do; and room for half a victim's ring is guaranteed */
-	unsigned start = (unsigned)(next_rand(&dst->rng) % r->n);
+	unsigned start = (unsigned)(volt__xorshift64(&dst->rng) % r->n);
 
 	for (unsigned i = 0; i < r->n; i++) {
 		unsigned v = (start + i) % r->n;
@@ -414,7 +359,7 @@ static bool ring_has_work(void *state)
 {
 	struct ring *r = state;
 
-	if (volt__load(&r->glen, RELAXED)) /* relaxed: see sched.h */
+	if (volt__injector_len(&r->global))
 		return true;
 	for (unsigned i = 0; i < r->n; i++)
 		if (ring_len(&r->w[i]))

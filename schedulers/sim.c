@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "core/rng.h"
 #include "core/task.h"
 #include "schedulers/sched.h"
 
@@ -29,16 +30,6 @@ struct sim {
 	uint64_t rng;
 	struct volt__metrics *metrics;
 };
-
-/* splitmix64: a full-period generator; state advances by a constant. */
-static uint64_t sim_next(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 static unsigned sim_workers(unsigned n)
 {
@@ -116,7 +107,7 @@ static struct volt__task *sim_pop(void *state, unsigned w, uint64_t tick, bool *
 	*lifo = false;
 	pthread_mutex_lock(&s->lock);
 	if (s->n) {
-		size_t i = (size_t)(sim_next(&s->rng) % s->n);
+		size_t i = (size_t)(volt__splitmix64(&s->rng) % s->n);
 
 		t = s->v[i];
 		s->v[i] = s->v[--s->n];
