@@ -45,6 +45,7 @@
 #include "core/task.h"
 #include "schedulers/injector.h"
 #include "schedulers/sched.h"
+#include "schedulers/steal.h"
 
 #define CL_INITIAL 64
 #define GLOBAL_INTERVAL 61
@@ -294,27 +295,23 @@ static struct volt__task *chaselev_pop(void *state, unsigned w, uint64_t tick, b
 	return global_pop(c, w);
 }
 
+static struct volt__task *steal_one(void *state, unsigned victim, unsigned thief,
+				    uint32_t *stolen)
+{
+	struct chaselev *c = state;
+	struct volt__task *t = cl_steal(&c->d[victim]);
+
+	(void)thief;
+	*stolen = t != NULL;
+	return t;
+}
+
 static struct volt__task *chaselev_steal(void *state, unsigned w)
 {
 	struct chaselev *c = state;
-	struct volt__metrics *m = &c->metrics[w];
-	unsigned start = (unsigned)(volt__xorshift64(&c->d[w].rng) % c->n);
+	struct volt__task *t = volt__steal_pass(c, c->n, w, &c->d[w].rng, &c->metrics[w], steal_one);
 
-	for (unsigned i = 0; i < c->n; i++) {
-		unsigned v = (start + i) % c->n;
-
-		if (v == w)
-			continue;
-		volt__count(&m->steals_tried);
-		struct volt__task *t = cl_steal(&c->d[v]);
-
-		if (t) {
-			volt__count(&m->steals_won);
-			volt__count(&m->tasks_stolen);
-			return t;
-		}
-	}
-	return global_pop(c, w);
+	return t ? t : global_pop(c, w);
 }
 
 static bool chaselev_has_work(void *state)

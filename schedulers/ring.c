@@ -49,6 +49,7 @@
 #include "core/task.h"
 #include "schedulers/injector.h"
 #include "schedulers/sched.h"
+#include "schedulers/steal.h"
 
 #define RING_CAP 256u
 #define RING_MASK (RING_CAP - 1)
@@ -327,32 +328,23 @@ static struct volt__task *ring_pop(void *state, unsigned w, uint64_t tick, bool 
 	return pop_global(r, w);
 }
 
+static struct volt__task *steal_one(void *state, unsigned victim, unsigned thief,
+				    uint32_t *stolen)
+{
+	struct ring *r = state;
+
+	return steal_half(&r->w[victim], &r->w[thief], stolen);
+}
+
 static struct volt__task *ring_steal(void *state, unsigned w)
 {
 	struct ring *r = state;
-	struct ring_worker *dst = &r->w[w];
-	struct volt__metrics *m = &r->metrics[w];
 
-	if (ring_used(dst) > RING_CAP / 2)
+	if (ring_used(&r->w[w]) > RING_CAP / 2)
 		return NULL; /* plenty to do; and room for half a victim's ring is guaranteed */
-	unsigned start = (unsigned)(volt__xorshift64(&dst->rng) % r->n);
+	struct volt__task *t = volt__steal_pass(r, r->n, w, &r->w[w].rng, &r->metrics[w], steal_one);
 
-	for (unsigned i = 0; i < r->n; i++) {
-		unsigned v = (start + i) % r->n;
-		uint32_t stolen;
-
-		if (v == w)
-			continue;
-		volt__count(&m->steals_tried);
-		struct volt__task *t = steal_half(&r->w[v], dst, &stolen);
-
-		if (t) {
-			volt__count(&m->steals_won);
-			volt__count_n(&m->tasks_stolen, stolen);
-			return t;
-		}
-	}
-	return pop_global(r, w);
+	return t ? t : pop_global(r, w);
 }
 
 static bool ring_has_work(void *state)
