@@ -17,15 +17,16 @@ struct volt__idle {
 	VOLT__ALIGNED_LINE pthread_mutex_t lock;
 	uint64_t sleeping; /* bitmap of sleeping workers, under lock */
 	unsigned nworkers;
+	unsigned max_searching;
 };
 
-int volt__idle_init(struct volt__idle *idle, unsigned nworkers);
+int volt__idle_init(struct volt__idle *idle, unsigned nworkers, unsigned max_searching);
 void volt__idle_fini(struct volt__idle *idle);
 
 /* After making work available: wake a sleeper unless someone is searching. */
 void volt__idle_notify(struct volt_rt *rt);
 
-/* Enter searching if fewer than half the workers search; true if entered. */
+/* Enter searching if fewer than max_searching workers search; true if entered. */
 bool volt__idle_begin_search(struct volt__idle *idle);
 /* Leave searching; true if this was the last searcher. */
 bool volt__idle_end_search(struct volt__idle *idle);

@@ -10,6 +10,8 @@
 #include "core/idle.h"
 #include "core/metrics.h"
 #include "core/slab.h"
+#include "core/topology.h"
+#include "core/trace.h"
 #include "schedulers/sched.h"
 
 struct volt__worker {
@@ -20,8 +22,14 @@ struct volt__worker {
 	bool woken;      /* unparked and has not found work yet */
 	uint32_t budget; /* cooperative budget left for the current task */
 	uint64_t tick;   /* tasks picked so far */
+	uint32_t global_interval; /* ticks between global-queue checks (maybe self-tuned) */
+	uint32_t polls_in_batch;  /* polls since the last maintenance pass */
+	uint64_t batch_start_ns;
+	double poll_ns_ewma;      /* mean poll time, for the self-tuned interval */
+	int pin_result;           /* 0, or the -errno of pinning this thread */
 	pthread_t thread;
 	struct volt__slab_cache cache;
+	struct volt__trace_buf trace;
 };
 
 struct volt_rt {
@@ -35,6 +43,7 @@ struct volt_rt {
 	struct volt__slab slab;
 	struct volt__worker *workers;   /* nworkers, cache-line aligned */
 	struct volt__metrics *metrics;  /* nworkers, cache-line aligned */
+	struct volt__topo topo;
 };
 
 /* The worker the calling thread is, or NULL. */

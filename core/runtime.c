@@ -59,6 +59,8 @@ static void stop_workers(struct volt_rt *rt, unsigned started)
 /* Frees what rt_new built; each part is zeroed or NULL if never built. */
 static void rt_destroy(struct volt_rt *rt, bool sched_ready)
 {
+	if (rt->workers)
+		volt__trace_finish(rt, false);
 	if (sched_ready)
 		rt->sched_ops->fini(rt->sched);
 	volt__slab_fini(&rt->slab);
@@ -106,7 +108,12 @@ int volt_rt_new(const struct volt_config *ucfg, struct volt_rt **out)
 	rt->cfg.seed = rt->seed;
 	atomic_init(&rt->shutdown, 0);
 
-	ret = volt__idle_init(&rt->idle, n);
+	ret = volt__topo_init(&rt->topo, &rt->cfg, n);
+	if (ret) {
+		free(rt);
+		return ret;
+	}
+	ret = volt__idle_init(&rt->idle, n, cfg.max_searching);
 	if (ret) {
 		free(rt);
 		return ret;
@@ -123,12 +130,18 @@ int volt_rt_new(const struct volt_config *ucfg, struct volt_rt **out)
 		rt_destroy(rt, false);
 		return -ENOMEM;
 	}
+	ret = volt__trace_init(rt);
+	if (ret) {
+		rt_destroy(rt, false);
+		return ret;
+	}
 
 	struct volt__sched_env env = {
 		.nworkers = n,
 		.seed = rt->seed,
 		.cfg = &rt->cfg,
 		.metrics = rt->metrics,
+		.topo = &rt->topo,
 	};
 
 	ret = ops->init(&rt->sched, &env);
@@ -170,6 +183,8 @@ void volt_rt_free(struct volt_rt *rt)
 	}
 	stop_workers(rt, rt->nworkers);
 	volt__slab_scan(&rt->slab, volt__task_shutdown);
+	if (volt__trace_finish(rt, true))
+		fprintf(stderr, "volt: could not write the trace to %s\n", rt->cfg.trace);
 	rt_destroy(rt, true);
 }
 
@@ -220,4 +235,23 @@ int volt_worker_index(void)
 	struct volt__worker *w = volt__worker_self();
 
 	return w ? (int)w->idx : -1;
+}
+
+int volt_rt_worker_cpu(const struct volt_rt *rt, unsigned w)
+{
+	if (!rt || w >= rt->nworkers)
+		return -EINVAL;
+	if (rt->workers[w].pin_result)
+		return rt->workers[w].pin_result;
+	return rt->topo.cpu[w];
+}
+
+int volt_rt_topology(const struct volt_rt *rt, char *buf, size_t len)
+{
+	if (!rt || !buf)
+		return -EINVAL;
+	if (strlen(rt->topo.desc) >= len)
+		return -ERANGE;
+	strcpy(buf, rt->topo.desc);
+	return rt->topo.synthetic;
 }

@@ -61,6 +61,8 @@ static void task_wake_by_ref(void *data)
 
 	struct volt__worker *w = volt__worker_of(t->rt);
 
+	if (w)
+		VOLT__TRACE(&w->trace, VOLT__TR_WAKE, (uintptr_t)t);
 	volt__schedule(t->rt, w, t, w ? VOLT__PUSH_WAKE : VOLT__PUSH_REMOTE);
 }
 
@@ -135,7 +137,9 @@ int volt__spawn(struct volt_rt *rt, struct volt_group *g, const struct volt_futu
 			return ret;
 		}
 	}
-	if (!w)
+	if (w)
+		VOLT__TRACE(&w->trace, VOLT__TR_SPAWN, (uintptr_t)t);
+	else
 		volt__fetch_add(&rt->metrics[0].remote_spawns, 1, RELAXED); /* a statistic */
 	if (join)
 		*join = (struct volt_join *)t;
@@ -228,7 +232,11 @@ void volt__task_run(struct volt__worker *w, struct volt__task *t, bool keep_budg
 	if (!keep_budget)
 		w->budget = rt->cfg.budget;
 	volt__count(&m->polls);
-	if (volt_future_poll(f, &cx) == VOLT_READY) {
+	VOLT__TRACE(&w->trace, VOLT__TR_POLL_BEGIN, (uintptr_t)t);
+	enum volt_poll r = volt_future_poll(f, &cx);
+
+	VOLT__TRACE(&w->trace, VOLT__TR_POLL_END, r == VOLT_READY);
+	if (r == VOLT_READY) {
 		task_drop_future(t);
 		task_complete(t, cx.output, false);
 		volt__count(&m->tasks_done);

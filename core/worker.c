@@ -3,18 +3,36 @@
  * core/worker.c: the worker loop.
  *
  *	loop until shutdown:
+ *		every global_interval ticks, ask the policy for shared work first
  *		pop from the policy (its own queue, LIFO slot, global queue...)
- *		else, if allowed to search (at most half the workers), steal
- *		     for up to `search_rounds` passes
- *		else park (core/idle.c decides who wakes whom)
+ *		else, if allowed to search (max_searching, default half the
+ *		     workers), steal for up to `search_rounds` passes
+ *		else idle: park (core/idle.c decides who wakes whom), spin or yield
  *		run the task: poll it once (core/task.c)
+ *		every event_interval ticks: maintenance
+ *
+ * Maintenance re-tunes the global-queue interval when it is self-tuned
+ * (cfg.global_interval = 0), after Tokio's stats.rs: the mean poll time of
+ * the last batch feeds an EWMA (alpha 0.1), and the interval is the number
+ * of polls that fit in 200 us, clamped to 2..127. Time spent parked is not
+ * part of a batch.
  *
  * A worker never blocks inside a poll on purpose: every blocking-style call
  * refuses with -EDEADLK on a worker thread.
  */
+#include <sched.h>
+#include <time.h>
+
 #include "core/futex.h"
 #include "core/rt.h"
 #include "core/task.h"
+
+#define TUNE_TARGET_NS 200000.0
+#define TUNE_ALPHA 0.1
+#define TUNE_MIN 2
+#define TUNE_MAX 127
+#define TUNE_SEED_INTERVAL 61
+#define SPIN_RELAXES 64
 
 static _Thread_local struct volt__worker *tl_worker;
 
@@ -23,11 +41,44 @@ struct volt__worker *volt__worker_self(void)
 	return tl_worker;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static bool self_tuned(const struct volt__worker *w)
+{
+	return w->rt->cfg.global_interval == 0;
+}
+
+static void batch_begin(struct volt__worker *w)
+{
+	w->polls_in_batch = 0;
+	if (self_tuned(w))
+		w->batch_start_ns = now_ns();
+}
+
+static void batch_end(struct volt__worker *w)
+{
+	if (!self_tuned(w) || !w->polls_in_batch)
+		return;
+	double mean = (double)(now_ns() - w->batch_start_ns) / w->polls_in_batch;
+
+	w->poll_ns_ewma = TUNE_ALPHA * mean + (1 - TUNE_ALPHA) * w->poll_ns_ewma;
+	double n = TUNE_TARGET_NS / (w->poll_ns_ewma > 1 ? w->poll_ns_ewma : 1);
+
+	w->global_interval = n < TUNE_MIN ? TUNE_MIN : n > TUNE_MAX ? TUNE_MAX : (uint32_t)n;
+}
+
 static struct volt__task *find_task(struct volt__worker *w, bool *lifo)
 {
 	struct volt_rt *rt = w->rt;
 	const struct volt__sched_ops *ops = rt->sched_ops;
-	struct volt__task *t = ops->pop(rt->sched, w->idx, w->tick, lifo);
+	bool global_first = w->tick % w->global_interval == 0;
+	struct volt__task *t = ops->pop(rt->sched, w->idx, global_first, lifo);
 
 	if (t || !ops->steal || rt->nworkers == 1)
 		return t;
@@ -37,8 +88,10 @@ static struct volt__task *find_task(struct volt__worker *w, bool *lifo)
 		return NULL;
 	for (unsigned r = 0; r < rt->cfg.search_rounds; r++) {
 		t = ops->steal(rt->sched, w->idx);
-		if (t)
+		if (t) {
+			VOLT__TRACE(&w->trace, VOLT__TR_STEAL, 1);
 			return t;
+		}
 	}
 	return NULL;
 }
@@ -53,11 +106,28 @@ static void stop_searching(struct volt__worker *w)
 		volt__idle_notify(rt);
 }
 
+/* The idle policies that never sleep: the worker stays counted as awake. */
+static void idle_without_parking(struct volt__worker *w)
+{
+	if (w->searching)
+		stop_searching(w);
+	if (w->rt->cfg.idle == VOLT_IDLE_SPIN) {
+		for (int i = 0; i < SPIN_RELAXES; i++)
+			volt__cpu_relax();
+	} else {
+		sched_yield();
+	}
+}
+
 static void park(struct volt__worker *w)
 {
 	struct volt_rt *rt = w->rt;
 	struct volt__metrics *m = &rt->metrics[w->idx];
 
+	if (rt->cfg.idle != VOLT_IDLE_PARK) {
+		idle_without_parking(w);
+		return;
+	}
 	if (w->searching)
 		stop_searching(w);
 	if (w->woken) {
@@ -73,9 +143,13 @@ static void park(struct volt__worker *w)
 		}
 		/* a notifier claimed us: its token is on the way */
 	}
+	batch_end(w);
 	volt__count(&m->parks);
+	VOLT__TRACE(&w->trace, VOLT__TR_PARK, 0);
 	volt__park(&w->park);
+	VOLT__TRACE(&w->trace, VOLT__TR_UNPARK, 0);
 	volt__count(&m->unparks);
+	batch_begin(w);
 	w->searching = true; /* the notifier counted us as searching */
 	w->woken = true;
 }
@@ -84,8 +158,13 @@ void *volt__worker_main(void *arg)
 {
 	struct volt__worker *w = arg;
 	struct volt_rt *rt = w->rt;
+	uint32_t event_interval = rt->cfg.event_interval;
 
 	tl_worker = w;
+	w->pin_result = volt__topo_pin_self(&rt->topo, w->idx);
+	w->global_interval = self_tuned(w) ? TUNE_SEED_INTERVAL : rt->cfg.global_interval;
+	w->poll_ns_ewma = TUNE_TARGET_NS / TUNE_SEED_INTERVAL;
+	batch_begin(w);
 	/* acquire: pairs with the release store in volt_rt_free */
 	while (!volt__load(&rt->shutdown, ACQUIRE)) {
 		bool lifo = false;
@@ -100,6 +179,10 @@ void *volt__worker_main(void *arg)
 		if (w->searching)
 			stop_searching(w);
 		volt__task_run(w, t, lifo);
+		if (++w->polls_in_batch >= event_interval) {
+			batch_end(w);
+			batch_begin(w);
+		}
 	}
 	if (w->searching) {
 		w->searching = false;

@@ -33,7 +33,8 @@
  *
  * Around the deque: outside spawns and yields go to a global FIFO (a yielded
  * task pushed to the bottom would be taken straight back), checked first
- * every 61 ticks and whenever the deque is empty. A thief steals one task from
+ * every global_interval ticks (core sets global_first) and whenever the
+ * deque is empty. A thief steals one task from
  * a random victim, trying each worker once.
  */
 #include <errno.h>
@@ -48,7 +49,6 @@
 #include "schedulers/steal.h"
 
 #define CL_INITIAL 64
-#define GLOBAL_INTERVAL 61
 
 /* The orders that differ between the two variants (see above). */
 #ifdef VOLT_CHASELEV_FENCES
@@ -278,13 +278,13 @@ static bool chaselev_push(void *state, int w, struct volt__task *t, enum volt__p
 	return true;
 }
 
-static struct volt__task *chaselev_pop(void *state, unsigned w, uint64_t tick, bool *lifo)
+static struct volt__task *chaselev_pop(void *state, unsigned w, bool global_first, bool *lifo)
 {
 	struct chaselev *c = state;
 	struct volt__task *t;
 
 	*lifo = false;
-	if (tick % GLOBAL_INTERVAL == 0) {
+	if (global_first) {
 		t = global_pop(c, w);
 		if (t)
 			return t;

@@ -49,13 +49,13 @@ static bool global_push(void *state, int w, struct volt__task *t, enum volt__pus
 	return true;
 }
 
-static struct volt__task *global_pop(void *state, unsigned w, uint64_t tick, bool *lifo)
+static struct volt__task *global_pop(void *state, unsigned w, bool global_first, bool *lifo)
 {
 	struct global *g = state;
 	size_t taken;
 	struct volt__task *t = volt__injector_pop(&g->q, 1, &taken);
 
-	(void)tick;
+	(void)global_first;
 	*lifo = false;
 	if (t)
 		volt__count(&g->metrics[w].global_pops);

@@ -31,14 +31,17 @@
  * The LIFO slot holds the task most recently woken or spawned by the running
  * task (a message's receiver), so it runs next, hot in cache; the task it
  * displaces goes to the ring. Filling an empty slot wakes no other worker. It is not stealable, and
- * at most LIFO_MAX_POLLS tasks in a row may run from it: after that the slot's
+ * at most lifo_max_polls (3) tasks in a row may run from it: after that the slot's
  * task goes to the back of the ring, so a pair of tasks waking each other
  * cannot starve the rest. Tasks from the LIFO slot keep the budget of the task
  * that woke them (core does not refill it), following Tokio #5686.
  *
- * Fairness: every `global_interval` ticks (61, Go's and Tokio's number) the
- * worker looks at the global queue first, so injected tasks are not starved
- * by tasks that keep respawning each other locally.
+ * Fairness: every `global_interval` ticks (61, Go's and Tokio's number, or
+ * self-tuned; core decides and sets global_first) the worker looks at the
+ * global queue first, so injected tasks are not starved by tasks that keep
+ * respawning each other locally.
+ *
+ * Knobs (struct volt_config): lifo, lifo_max_polls, steal_batch.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -53,8 +56,6 @@
 
 #define RING_CAP 256u
 #define RING_MASK (RING_CAP - 1)
-#define LIFO_MAX_POLLS 3
-#define GLOBAL_INTERVAL 61
 #define GLOBAL_BATCH_MAX 64u
 
 struct ring_worker {
@@ -70,6 +71,9 @@ struct ring_worker {
 struct ring {
 	struct ring_worker *w;
 	unsigned n;
+	bool lifo;            /* cfg.lifo */
+	unsigned lifo_max;    /* cfg.lifo_max_polls */
+	uint32_t steal_batch; /* cfg.steal_batch, 0 = half */
 	struct volt__metrics *metrics;
 	struct volt__injector global;
 };
@@ -179,7 +183,7 @@ static uint32_t ring_len(struct ring_worker *q)
  * thief was at work.
  */
 static struct volt__task *steal_half(struct ring_worker *src, struct ring_worker *dst,
-				     uint32_t *stolen)
+				     uint32_t batch, uint32_t *stolen)
 {
 	uint32_t dst_tail = atomic_load_explicit(&dst->tail, RELAXED); /* relaxed: ours */
 	uint64_t h = volt__load(&src->head, ACQUIRE);
@@ -195,6 +199,8 @@ static struct volt__task *steal_half(struct ring_worker *src, struct ring_worker
 		/* acquire: the owner's release of tail publishes the slots */
 		n = volt__load(&src->tail, ACQUIRE) - real;
 		n -= n / 2;
+		if (batch && n > batch)
+			n = batch;
 		if (n == 0)
 			return NULL;
 		if (volt__cas(&src->head, &h, head_pack(steal, real + n), ACQ_REL, ACQUIRE))
@@ -227,6 +233,9 @@ static int ring_init(void **state, const struct volt__sched_env *env)
 		return -ENOMEM;
 	r->n = env->nworkers;
 	r->metrics = env->metrics;
+	r->lifo = env->cfg->lifo;
+	r->lifo_max = env->cfg->lifo_max_polls;
+	r->steal_batch = env->cfg->steal_batch;
 	r->w = aligned_alloc(VOLT__CACHELINE, r->n * sizeof(*r->w));
 	if (!r->w || volt__injector_init(&r->global)) {
 		free(r->w);
@@ -262,7 +271,7 @@ static bool ring_push(void *state, int w, struct volt__task *t, enum volt__push 
 	}
 	struct ring_worker *q = &r->w[w];
 
-	if (how == VOLT__PUSH_WAKE || how == VOLT__PUSH_SPAWN) {
+	if (r->lifo && (how == VOLT__PUSH_WAKE || how == VOLT__PUSH_SPAWN)) {
 		struct volt__task *prev = q->lifo;
 
 		q->lifo = t;
@@ -298,14 +307,14 @@ static struct volt__task *pop_global(struct ring *r, unsigned w)
 	return t;
 }
 
-static struct volt__task *ring_pop(void *state, unsigned w, uint64_t tick, bool *lifo)
+static struct volt__task *ring_pop(void *state, unsigned w, bool global_first, bool *lifo)
 {
 	struct ring *r = state;
 	struct ring_worker *q = &r->w[w];
 	struct volt__task *t;
 
 	*lifo = false;
-	if (tick % GLOBAL_INTERVAL == 0) {
+	if (global_first) {
 		t = pop_global(r, w);
 		if (t)
 			return t;
@@ -313,7 +322,7 @@ static struct volt__task *ring_pop(void *state, unsigned w, uint64_t tick, bool 
 	if (q->lifo) {
 		t = q->lifo;
 		q->lifo = NULL;
-		if (q->lifo_polls < LIFO_MAX_POLLS) {
+		if (q->lifo_polls < r->lifo_max) {
 			q->lifo_polls++;
 			*lifo = true;
 			volt__count(&r->metrics[w].lifo_hits);
@@ -333,7 +342,7 @@ static struct volt__task *steal_one(void *state, unsigned victim, unsigned thief
 {
 	struct ring *r = state;
 
-	return steal_half(&r->w[victim], &r->w[thief], stolen);
+	return steal_half(&r->w[victim], &r->w[thief], r->steal_batch, stolen);
 }
 
 static struct volt__task *ring_steal(void *state, unsigned w)

@@ -20,7 +20,9 @@
  *   returned is owned by the caller. pop() sets *lifo when the task came
  *   from a LIFO slot: core then keeps the task's budget running instead of
  *   refilling it, so a ping-pong pair cannot monopolise a worker.
- *   steal() may be NULL.
+ *   steal() may be NULL. `global_first` asks pop() to look at any shared
+ *   queue before the worker's own (core sets it every global_interval
+ *   ticks, fixed or self-tuned), so injected tasks are not starved.
  * - has_work() may be called by any worker. It must see every task whose
  *   push happened-before the call: core calls it after an acq_rel RMW on the
  *   idle word that the pushing side also performs after its push (see
@@ -36,6 +38,7 @@
 #include <stdint.h>
 
 #include "core/metrics.h"
+#include "core/topology.h"
 
 struct volt__task;
 struct volt_config;
@@ -50,8 +53,9 @@ enum volt__push {
 struct volt__sched_env {
 	unsigned nworkers;
 	uint64_t seed;
-	const struct volt_config *cfg;
-	struct volt__metrics *metrics; /* metrics[w] for worker w */
+	const struct volt_config *cfg;    /* the knobs: lifo, lifo_max_polls, steal_batch... */
+	struct volt__metrics *metrics;    /* metrics[w] for worker w */
+	const struct volt__topo *topo;    /* steal distances between workers */
 };
 
 struct volt__sched_ops {
@@ -61,7 +65,7 @@ struct volt__sched_ops {
 	int (*init)(void **state, const struct volt__sched_env *env); /* 0 or -errno */
 	void (*fini)(void *state);
 	bool (*push)(void *state, int w, struct volt__task *t, enum volt__push how);
-	struct volt__task *(*pop)(void *state, unsigned w, uint64_t tick, bool *lifo);
+	struct volt__task *(*pop)(void *state, unsigned w, bool global_first, bool *lifo);
 	struct volt__task *(*steal)(void *state, unsigned w);
 	bool (*has_work)(void *state);
 };

@@ -98,12 +98,12 @@ static bool sim_push(void *state, int w, struct volt__task *t, enum volt__push h
 	return true;
 }
 
-static struct volt__task *sim_pop(void *state, unsigned w, uint64_t tick, bool *lifo)
+static struct volt__task *sim_pop(void *state, unsigned w, bool global_first, bool *lifo)
 {
 	struct sim *s = state;
 	struct volt__task *t = NULL;
 
-	(void)tick;
+	(void)global_first;
 	*lifo = false;
 	pthread_mutex_lock(&s->lock);
 	if (s->n) {

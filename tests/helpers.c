@@ -33,6 +33,9 @@ struct volt_rt *vt_rt_new(const char *policy, unsigned workers)
 	CHECK(rt != NULL);
 	if (policy)
 		CHECK_STR_EQ(volt_rt_scheduler(rt), policy);
+	snprintf(vt_fail_note, sizeof vt_fail_note,
+		 "runtime seed %" PRIu64 " (replay: VOLT_SEED=%" PRIu64 ")", volt_rt_seed(rt),
+		 volt_rt_seed(rt));
 	return rt;
 }
 

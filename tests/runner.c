@@ -38,6 +38,7 @@ static char **filters, **pols; /* globals, so a child's leak check sees them */
 
 /* The case running in this (child) process, for failure messages. */
 static const char *cur_name = "?";
+char vt_fail_note[160];
 static const char *cur_policy;
 
 void vt_register(const struct vt_test *t)
@@ -66,6 +67,8 @@ void vt_fail(const char *file, int line, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\n  (in %s%s%s%s)\n", cur_name, cur_policy ? " [" : "",
 		cur_policy ? cur_policy : "", cur_policy ? "]" : "");
+	if (vt_fail_note[0])
+		fprintf(stderr, "  %s\n", vt_fail_note);
 	fflush(stderr);
 	fflush(stdout);
 	/* Other threads may still run: leave at once, without atexit handlers. */

@@ -45,6 +45,13 @@ struct vt_test {
 
 void vt_register(const struct vt_test *t);
 
+/*
+ * A line vt_fail prints after the failure when not empty: helpers put the
+ * seed of the runtime under test here, so a failure can be replayed with
+ * VOLT_SEED=<seed>.
+ */
+extern char vt_fail_note[160];
+
 #define VT__REGISTER(name_, plain_, rt_)                                         \
 	__attribute__((constructor)) static void vt__reg_##name_(void)           \
 	{                                                                        \

@@ -5,6 +5,8 @@
  * budget_exhausted counter rises); the task yields and gets a full budget
  * again. On a plain thread it always grants.
  */
+#include <stdlib.h>
+
 #include "helpers.h"
 
 #define ROUNDS 3
@@ -40,6 +42,8 @@ static void budget_case(const char *policy, unsigned budget)
 	struct volt_worker_metrics m;
 	struct taker t = { VOLT_FUTURE_INIT(&taker_ops), 0 };
 
+	if (!budget)
+		CHECK_OK(unsetenv("VOLT_BUDGET")); /* the default, not the caller's */
 	vt_cfg(&cfg, policy, 2);
 	if (budget)
 		cfg.budget = budget;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "core/task.h"
+#include "core/topology.h"
 #include "runner.h"
 #include "schedulers/sched.h"
 
@@ -30,7 +31,37 @@ struct qtest {
 	size_t expected; /* tasks the threads of this run push */
 	atomic_uint started;
 	struct volt__metrics *metrics;
+	struct volt_config cfg;
+	struct volt__topo topo;
 };
+
+/* Sets up policy `name` for `want` workers (as the policy adjusts) and ntasks tasks. */
+static void qtest_init(struct qtest *q, const char *name, unsigned want, uint64_t seed,
+		       size_t ntasks)
+{
+	q->ops = volt__sched_find(name);
+	CHECK(q->ops != NULL);
+	CHECK_EQ(volt_config_init(&q->cfg), 0);
+	q->nworkers = q->ops->workers ? q->ops->workers(want) : want;
+	CHECK_EQ(volt__topo_init(&q->topo, &q->cfg, q->nworkers), 0);
+	q->tasks = calloc(ntasks, sizeof(*q->tasks));
+	q->seen = calloc(ntasks, sizeof(*q->seen));
+	q->metrics = calloc(q->nworkers, sizeof(*q->metrics));
+	CHECK(q->tasks && q->seen && q->metrics);
+
+	struct volt__sched_env env = { q->nworkers, seed, &q->cfg, q->metrics, &q->topo };
+
+	CHECK_EQ(q->ops->init(&q->state, &env), 0);
+}
+
+static void qtest_fini(struct qtest *q)
+{
+	CHECK(!q->ops->has_work(q->state));
+	q->ops->fini(q->state);
+	free(q->tasks);
+	free(q->seen);
+	free(q->metrics);
+}
 
 struct qthread {
 	struct qtest *q;
@@ -62,7 +93,7 @@ static void consume(struct qtest *q, struct volt__task *t)
 static bool take_one(struct qtest *q, unsigned w, uint64_t *tick)
 {
 	bool lifo;
-	struct volt__task *t = q->ops->pop(q->state, w, (*tick)++, &lifo);
+	struct volt__task *t = q->ops->pop(q->state, w, (*tick)++ % 61 == 0, &lifo);
 
 	if (!t && q->ops->steal)
 		t = q->ops->steal(q->state, w);
@@ -112,21 +143,10 @@ static void *qthread_main(void *arg)
 
 static void run_policy(const char *name)
 {
-	struct qtest q = { .ops = volt__sched_find(name) };
+	struct qtest q = { 0 };
 	struct qthread th[QWORKERS + 1];
-	struct volt_config cfg;
 
-	CHECK(q.ops != NULL);
-	volt_config_init(&cfg);
-	q.nworkers = q.ops->workers ? q.ops->workers(QWORKERS) : QWORKERS;
-	q.tasks = calloc(TOTAL, sizeof(*q.tasks));
-	q.seen = calloc(TOTAL, sizeof(*q.seen));
-	q.metrics = calloc(q.nworkers, sizeof(*q.metrics));
-	CHECK(q.tasks && q.seen && q.metrics);
-
-	struct volt__sched_env env = { q.nworkers, 42, &cfg, q.metrics };
-
-	CHECK_EQ(q.ops->init(&q.state, &env), 0);
+	qtest_init(&q, name, QWORKERS, 42, TOTAL);
 	/* a one-worker policy gets its worker thread and the outside thread */
 	unsigned nthreads = q.nworkers + 1;
 
@@ -150,18 +170,13 @@ static void run_policy(const char *name)
 		for (size_t i = 0; i < count; i++)
 			CHECK_EQ(atomic_load(&q.seen[t * PER_THREAD + i]), 1);
 	}
-	CHECK(!q.ops->has_work(q.state));
-
 	uint64_t steals = 0;
 
 	for (unsigned i = 0; i < q.nworkers; i++)
 		steals += atomic_load(&q.metrics[i].steals_won);
 	printf("  %s: %zu tasks exactly once, %llu steals won\n", name, expected,
 	       (unsigned long long)steals);
-	q.ops->fini(q.state);
-	free(q.tasks);
-	free(q.seen);
-	free(q.metrics);
+	qtest_fini(&q);
 }
 
 /* Rounds: one round catches a planted race in pop most of the time; five, nearly always. */
@@ -213,21 +228,11 @@ static void *grow_thread(void *arg)
 
 VOLT_RT_TEST(sched_queue_steal_races_growth)
 {
-	struct qtest q = { .ops = volt__sched_find(policy) };
-	struct volt_config cfg;
+	struct qtest q = { 0 };
 	atomic_bool pushing = true;
-
-	volt_config_init(&cfg);
-	q.nworkers = q.ops->workers ? q.ops->workers(3) : 3;
-	q.tasks = calloc(GROW_TASKS, sizeof(*q.tasks));
-	q.seen = calloc(GROW_TASKS, sizeof(*q.seen));
-	q.metrics = calloc(q.nworkers, sizeof(*q.metrics));
-	CHECK(q.tasks && q.seen && q.metrics);
-
-	struct volt__sched_env env = { q.nworkers, 7, &cfg, q.metrics };
 	struct grow_race g[3];
 
-	CHECK_EQ(q.ops->init(&q.state, &env), 0);
+	qtest_init(&q, policy, 3, 7, GROW_TASKS);
 	for (unsigned i = 0; i < q.nworkers; i++) {
 		g[i] = (struct grow_race){ &q, i, &pushing, 0 };
 		CHECK_EQ(pthread_create(&g[i].thread, NULL, grow_thread, &g[i]), 0);
@@ -237,9 +242,5 @@ VOLT_RT_TEST(sched_queue_steal_races_growth)
 	CHECK_UEQ(atomic_load(&q.consumed), GROW_TASKS);
 	for (size_t i = 0; i < GROW_TASKS; i++)
 		CHECK_EQ(atomic_load(&q.seen[i]), 1);
-	CHECK(!q.ops->has_work(q.state));
-	q.ops->fini(q.state);
-	free(q.tasks);
-	free(q.seen);
-	free(q.metrics);
+	qtest_fini(&q);
 }

@@ -12,6 +12,12 @@
  *	VOLT_BUDGET=<n>     cooperative budget per task poll, 1..65535
  *	VOLT_SEARCH_ROUNDS=<n> steal passes before a worker parks, 1..64
  *	VOLT_MAX_BLOCKING=<n>, VOLT_BLOCKING_KEEPALIVE_MS=<n>
+ *	VOLT_LIFO=0|1, VOLT_LIFO_MAX=<n>, VOLT_GLOBAL_INTERVAL=<n> (0 = self-tuned),
+ *	VOLT_EVENT_INTERVAL=<n>, VOLT_MAX_SEARCHING=<n> (0 = half the workers),
+ *	VOLT_IDLE=park|spin|yield, VOLT_STEAL_BATCH=<n> (0 = half),
+ *	VOLT_PIN=none|compact|scatter|numa, VOLT_TOPOLOGY=<hwloc synthetic>,
+ *	VOLT_TRACE=<file>, VOLT_TRACE_EVENTS=<n>
+ * docs/configuration.md has the table of defaults and ranges.
  */
 #ifndef VOLT_CONFIG_H
 #define VOLT_CONFIG_H
@@ -22,6 +28,21 @@
 extern "C" {
 #endif
 
+/* What an idle worker does once its search found nothing. */
+enum volt_idle {
+	VOLT_IDLE_PARK = 0, /* sleep on a futex until woken (default) */
+	VOLT_IDLE_SPIN,     /* busy-poll the queues, never sleep */
+	VOLT_IDLE_YIELD,    /* sched_yield() between polls of the queues, never sleep */
+};
+
+/* Where worker threads are pinned (with hwloc). */
+enum volt_pin {
+	VOLT_PIN_NONE = 0, /* not pinned (default) */
+	VOLT_PIN_COMPACT,  /* worker i on PU i: neighbours share caches */
+	VOLT_PIN_SCATTER,  /* spread round-robin over the topology's top level */
+	VOLT_PIN_NUMA,     /* fill one NUMA node before the next */
+};
+
 struct volt_config {
 	unsigned workers;                /* 0 = one per CPU (at most VOLT_MAX_WORKERS) */
 	const char *scheduler;           /* policy name; NULL = the default policy */
@@ -30,6 +51,23 @@ struct volt_config {
 	unsigned max_blocking_threads;   /* default 512 */
 	uint64_t blocking_keep_alive_ns; /* default 10 s */
 	unsigned search_rounds;          /* steal passes before parking, default 4 */
+
+	/* Scheduling knobs; a policy without the mechanism ignores its knob. */
+	bool lifo;                 /* LIFO slot enabled (default true) */
+	unsigned lifo_max_polls;   /* tasks in a row from the LIFO slot, 1..255, default 3 */
+	unsigned global_interval;  /* ticks between global-queue checks, 1..255, default 61;
+				    * 0 = self-tuned from the mean poll time (target 200 us, 2..127) */
+	unsigned event_interval;   /* ticks between maintenance passes, 1..65535, default 61 */
+	unsigned max_searching;    /* workers searching at once; 0 = half the workers (default) */
+	enum volt_idle idle;       /* default VOLT_IDLE_PARK */
+	unsigned steal_batch;      /* most tasks one steal takes; 0 = half the victim's (default) */
+
+	/* Topology, pinning, tracing. */
+	enum volt_pin pin;         /* default VOLT_PIN_NONE */
+	const char *topology;      /* hwloc synthetic description ("pack:2 core:4 pu:1"),
+				    * NULL = the real machine */
+	const char *trace;         /* Chrome trace-event JSON written here at shutdown; NULL = off */
+	unsigned trace_events;     /* events kept per worker, 16..2^24, default 65536 */
 };
 
 /*

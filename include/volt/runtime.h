@@ -46,6 +46,19 @@ VOLT_API unsigned volt_rt_workers(const struct volt_rt *rt);
 VOLT_API const char *volt_rt_scheduler(const struct volt_rt *rt);
 VOLT_API uint64_t volt_rt_seed(const struct volt_rt *rt);
 
+/*
+ * The real CPU worker w is pinned to (cfg.pin), -1 if it is not pinned,
+ * the -errno of a failed pinning, or -EINVAL if there is no worker w.
+ */
+VOLT_API int volt_rt_worker_cpu(const struct volt_rt *rt, unsigned w);
+
+/*
+ * Copies the hwloc synthetic description of the topology the workers are
+ * laid on into buf. Returns 1 if it is a synthetic topology (cfg.topology),
+ * 0 if it is this machine's, -ERANGE if buf is too small, -EINVAL.
+ */
+VOLT_API int volt_rt_topology(const struct volt_rt *rt, char *buf, size_t len);
+
 /* The runtime whose worker is calling, or NULL on any other thread. */
 VOLT_API struct volt_rt *volt_rt_current(void);
 
