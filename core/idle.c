@@ -12,7 +12,8 @@
  *   searching for work (high half). A pusher that sees a searcher does
  *   nothing: the searcher will find the task. At most half the workers
  *   (cfg.max_searching) may search at once, so a burst of pushes does not
- *   wake everyone.
+ *   wake everyone. A policy may ask for Go's cap instead: searchers fewer
+ *   than half the workers that are awake.
  * - A worker woken by a notifier starts out searching. When a searcher finds
  *   work it stops searching; if it was the last searcher and more work is
  *   queued, it wakes another, so the search passes along a chain instead of
@@ -49,13 +50,15 @@ static unsigned searching(uint64_t s)
 	return (unsigned)(s >> 32);
 }
 
-int volt__idle_init(struct volt__idle *idle, unsigned nworkers, unsigned max_searching)
+int volt__idle_init(struct volt__idle *idle, unsigned nworkers, unsigned max_searching,
+		    bool cap_busy)
 {
 	atomic_init(&idle->state, (uint64_t)nworkers);
 	idle->sleeping = 0;
 	idle->nworkers = nworkers;
 	/* default: fewer than half search, as Tokio's 2 * searching < workers */
 	idle->max_searching = max_searching ? max_searching : (nworkers + 1) / 2;
+	idle->cap_busy = cap_busy && !max_searching;
 	return -pthread_mutex_init(&idle->lock, NULL);
 }
 
@@ -92,7 +95,7 @@ bool volt__idle_begin_search(struct volt__idle *idle)
 	/* relaxed: the cap is deliberately sloppy (Tokio's is too) */
 	uint64_t s = volt__load(&idle->state, RELAXED);
 
-	if (searching(s) >= idle->max_searching)
+	if (idle->cap_busy ? 2 * searching(s) >= unparked(s) : searching(s) >= idle->max_searching)
 		return false;
 	volt__fetch_add(&idle->state, SEARCHING_ONE, ACQ_REL);
 	return true;

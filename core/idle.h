@@ -18,9 +18,11 @@ struct volt__idle {
 	uint64_t sleeping; /* bitmap of sleeping workers, under lock */
 	unsigned nworkers;
 	unsigned max_searching;
+	bool cap_busy; /* cap searchers at half the awake workers (Go) */
 };
 
-int volt__idle_init(struct volt__idle *idle, unsigned nworkers, unsigned max_searching);
+int volt__idle_init(struct volt__idle *idle, unsigned nworkers, unsigned max_searching,
+		    bool cap_busy);
 void volt__idle_fini(struct volt__idle *idle);
 
 /* After making work available: wake a sleeper unless someone is searching. */

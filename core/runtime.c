@@ -113,7 +113,7 @@ int volt_rt_new(const struct volt_config *ucfg, struct volt_rt **out)
 		free(rt);
 		return ret;
 	}
-	ret = volt__idle_init(&rt->idle, n, cfg.max_searching);
+	ret = volt__idle_init(&rt->idle, n, cfg.max_searching, ops->search_cap_busy);
 	if (ret) {
 		free(rt);
 		return ret;

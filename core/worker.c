@@ -87,7 +87,7 @@ static struct volt__task *find_task(struct volt__worker *w, bool *lifo)
 	if (!w->searching)
 		return NULL;
 	for (unsigned r = 0; r < rt->cfg.search_rounds; r++) {
-		t = ops->steal(rt->sched, w->idx);
+		t = ops->steal(rt->sched, w->idx, r, rt->cfg.search_rounds);
 		if (t) {
 			VOLT__TRACE(&w->trace, VOLT__TR_STEAL, 1);
 			return t;

@@ -306,8 +306,10 @@ static struct volt__task *steal_one(void *state, unsigned victim, unsigned thief
 	return t;
 }
 
-static struct volt__task *chaselev_steal(void *state, unsigned w)
+static struct volt__task *chaselev_steal(void *state, unsigned w, unsigned pass, unsigned passes)
 {
+	(void)pass;
+	(void)passes;
 	struct chaselev *c = state;
 	struct volt__task *t = volt__steal_pass(c, c->n, w, &c->d[w].rng, &c->metrics[w], steal_one);
 

@@ -17,6 +17,8 @@ static const struct volt__sched_ops *const policies[] = {
 	&volt__sched_sim,
 	&volt__sched_chaselev,
 	&volt__sched_ring,
+	&volt__sched_runnext,
+	&volt__sched_numa,
 };
 
 #define NPOLICIES (sizeof(policies) / sizeof(policies[0]))
@@ -36,5 +38,5 @@ const char *volt_sched_name(unsigned i)
 
 const char *volt_sched_default(void)
 {
-	return "global";
+	return "ring";
 }

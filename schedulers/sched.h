@@ -66,8 +66,12 @@ struct volt__sched_ops {
 	void (*fini)(void *state);
 	bool (*push)(void *state, int w, struct volt__task *t, enum volt__push how);
 	struct volt__task *(*pop)(void *state, unsigned w, bool global_first, bool *lifo);
-	struct volt__task *(*steal)(void *state, unsigned w);
+	/* Pass `pass` of `passes` (cfg.search_rounds) over the victims. */
+	struct volt__task *(*steal)(void *state, unsigned w, unsigned pass, unsigned passes);
 	bool (*has_work)(void *state);
+	/* Searching workers are capped at half the busy ones (Go's spinning Ms)
+	 * rather than half of all workers (Tokio); cfg.max_searching wins. */
+	bool search_cap_busy;
 };
 
 /* The policy named `name`, or NULL. */
@@ -77,5 +81,7 @@ extern const struct volt__sched_ops volt__sched_global;
 extern const struct volt__sched_ops volt__sched_sim;
 extern const struct volt__sched_ops volt__sched_ring;
 extern const struct volt__sched_ops volt__sched_chaselev;
+extern const struct volt__sched_ops volt__sched_runnext;
+extern const struct volt__sched_ops volt__sched_numa;
 
 #endif /* VOLT_SCHED_H */

@@ -96,7 +96,7 @@ static bool take_one(struct qtest *q, unsigned w, uint64_t *tick)
 	struct volt__task *t = q->ops->pop(q->state, w, (*tick)++ % 61 == 0, &lifo);
 
 	if (!t && q->ops->steal)
-		t = q->ops->steal(q->state, w);
+		t = q->ops->steal(q->state, w, 0, 1);
 	if (!t)
 		return false;
 	consume(q, t);
@@ -212,7 +212,7 @@ static void *grow_thread(void *arg)
 		atomic_store(g->pushing, false);
 	} else if (q->ops->steal) {
 		while (atomic_load(g->pushing) || atomic_load(&q->consumed) < GROW_TASKS) {
-			struct volt__task *t = q->ops->steal(q->state, g->w);
+			struct volt__task *t = q->ops->steal(q->state, g->w, 0, 1);
 
 			if (t)
 				consume(q, t);
