@@ -28,7 +28,7 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 			return -EINVAL;
 		unsigned d = (unsigned)(*s - '0');
 
-		if (v > (max - d) / 10)
+		if (d > max || v > (max - d) / 10)
 			return -EINVAL;
 		v = v * 10 + d;
 	}

@@ -14,7 +14,10 @@
 
 static const char *const env_vars[] = {
 	"VOLT_SCHED", "VOLT_WORKERS", "VOLT_SEED", "VOLT_BUDGET",
-	"VOLT_MAX_BLOCKING", "VOLT_BLOCKING_KEEPALIVE_MS",
+	"VOLT_MAX_BLOCKING", "VOLT_BLOCKING_KEEPALIVE_MS", "VOLT_SEARCH_ROUNDS",
+	"VOLT_LIFO", "VOLT_LIFO_MAX", "VOLT_GLOBAL_INTERVAL", "VOLT_EVENT_INTERVAL",
+	"VOLT_MAX_SEARCHING", "VOLT_IDLE", "VOLT_STEAL_BATCH", "VOLT_PIN",
+	"VOLT_TOPOLOGY", "VOLT_TRACE", "VOLT_TRACE_EVENTS",
 };
 
 static void clear_env(void)
@@ -48,6 +51,18 @@ VOLT_TEST(config_defaults)
 	CHECK_EQ(cfg.max_blocking_threads, 512);
 	CHECK_UEQ(cfg.blocking_keep_alive_ns, 10ull * 1000 * 1000 * 1000);
 	CHECK_EQ(cfg.search_rounds, 4);
+	CHECK(cfg.lifo);
+	CHECK_EQ(cfg.lifo_max_polls, 3);
+	CHECK_EQ(cfg.global_interval, 61);
+	CHECK_EQ(cfg.event_interval, 61);
+	CHECK_EQ(cfg.max_searching, 0);
+	CHECK_EQ(cfg.idle, VOLT_IDLE_PARK);
+	CHECK_EQ(cfg.steal_batch, 0);
+	CHECK_EQ(cfg.pin, VOLT_PIN_NONE);
+	CHECK(cfg.topology == NULL);
+	CHECK(cfg.trace == NULL);
+	CHECK_EQ(cfg.trace_events, 65536);
+	CHECK_STR_EQ(volt_sched_default(), "ring");
 	CHECK_LE(cfg.workers, VOLT_MAX_WORKERS);
 	if (cfg.scheduler)
 		CHECK(known_policy(cfg.scheduler));
@@ -84,11 +99,15 @@ static size_t heap_in_use(void)
 VOLT_TEST(config_invalid_values)
 {
 	enum { WORKERS, WORKERS_BIG, SCHED, SCHED_EMPTY, BUDGET, MAX_BLOCKING, KEEPALIVE,
-	       SEARCH, NCASES };
+	       SEARCH, LIFO_MAX0, LIFO_MAX_BIG, GLOBAL_BIG, EVENT0, EVENT_BIG, SEARCHING_BIG,
+	       IDLE_BAD, STEAL_BIG, PIN_BAD, TOPO_EMPTY, TRACE_SMALL, TRACE_BIG, NCASES };
 	static const char *const what[NCASES] = {
 		"workers = VOLT_MAX_WORKERS + 1", "workers = 99999", "scheduler = \"nope\"",
 		"scheduler = \"\"", "budget = 0", "max_blocking_threads = 0",
-		"blocking_keep_alive_ns = 0", "search_rounds = 0",
+		"blocking_keep_alive_ns = 0", "search_rounds = 0", "lifo_max_polls = 0",
+		"lifo_max_polls = 256", "global_interval = 256", "event_interval = 0",
+		"event_interval = 65536", "max_searching = 65", "idle = 7", "steal_batch = 129",
+		"pin = 9", "topology = \"\"", "trace_events = 15", "trace_events = 2^24 + 1",
 	};
 
 	clear_env();
@@ -107,6 +126,18 @@ VOLT_TEST(config_invalid_values)
 		case MAX_BLOCKING: cfg.max_blocking_threads = 0; break;
 		case KEEPALIVE: cfg.blocking_keep_alive_ns = 0; break;
 		case SEARCH: cfg.search_rounds = 0; break;
+		case LIFO_MAX0: cfg.lifo_max_polls = 0; break;
+		case LIFO_MAX_BIG: cfg.lifo_max_polls = 256; break;
+		case GLOBAL_BIG: cfg.global_interval = 256; break;
+		case EVENT0: cfg.event_interval = 0; break;
+		case EVENT_BIG: cfg.event_interval = 65536; break;
+		case SEARCHING_BIG: cfg.max_searching = VOLT_MAX_WORKERS + 1; break;
+		case IDLE_BAD: cfg.idle = (enum volt_idle)7; break;
+		case STEAL_BIG: cfg.steal_batch = 129; break;
+		case PIN_BAD: cfg.pin = (enum volt_pin)9; break;
+		case TOPO_EMPTY: cfg.topology = ""; break;
+		case TRACE_SMALL: cfg.trace_events = 15; break;
+		case TRACE_BIG: cfg.trace_events = (1u << 24) + 1; break;
 		}
 		CHECK_MSG(volt_config_check(&cfg) == -EINVAL, "%s", what[c]);
 		CHECK_MSG(volt_rt_new(&cfg, &rt) == -EINVAL, "%s", what[c]);
@@ -170,6 +201,12 @@ VOLT_TEST(config_env_malformed)
 		{ "VOLT_BUDGET", "0" },      { "VOLT_BUDGET", "65536" },
 		{ "VOLT_BUDGET", "many" },   { "VOLT_MAX_BLOCKING", "abc" },
 		{ "VOLT_BLOCKING_KEEPALIVE_MS", "soon" },
+		{ "VOLT_LIFO", "2" },        { "VOLT_LIFO", "yes" },
+		{ "VOLT_LIFO_MAX", "0" },    { "VOLT_GLOBAL_INTERVAL", "256" },
+		{ "VOLT_EVENT_INTERVAL", "0" }, { "VOLT_MAX_SEARCHING", "65" },
+		{ "VOLT_IDLE", "sleep" },    { "VOLT_IDLE", "" },
+		{ "VOLT_STEAL_BATCH", "129" }, { "VOLT_PIN", "tight" },
+		{ "VOLT_TRACE_EVENTS", "8" },
 	};
 	struct volt_config def;
 
@@ -225,6 +262,38 @@ VOLT_TEST(config_env_valid)
 	CHECK_EQ(cfg.budget, 16);
 	CHECK_EQ(cfg.max_blocking_threads, 7);
 	CHECK_UEQ(cfg.blocking_keep_alive_ns, 250ull * 1000 * 1000);
+
+	CHECK_OK(setenv("VOLT_LIFO", "0", 1));
+	CHECK_OK(setenv("VOLT_LIFO_MAX", "5", 1));
+	CHECK_OK(setenv("VOLT_GLOBAL_INTERVAL", "0", 1));
+	CHECK_OK(setenv("VOLT_EVENT_INTERVAL", "31", 1));
+	CHECK_OK(setenv("VOLT_MAX_SEARCHING", "1", 1));
+	CHECK_OK(setenv("VOLT_IDLE", "yield", 1));
+	CHECK_OK(setenv("VOLT_STEAL_BATCH", "8", 1));
+	CHECK_OK(setenv("VOLT_PIN", "scatter", 1));
+	CHECK_OK(setenv("VOLT_TOPOLOGY", "pack:2 core:2 pu:1", 1));
+	CHECK_OK(setenv("VOLT_TRACE", "/tmp/volt-trace-unused.json", 1));
+	CHECK_OK(setenv("VOLT_TRACE_EVENTS", "1024", 1));
+	CHECK_OK(volt_config_init(&cfg));
+	CHECK(!cfg.lifo);
+	CHECK_EQ(cfg.lifo_max_polls, 5);
+	CHECK_EQ(cfg.global_interval, 0);
+	CHECK_EQ(cfg.event_interval, 31);
+	CHECK_EQ(cfg.max_searching, 1);
+	CHECK_EQ(cfg.idle, VOLT_IDLE_YIELD);
+	CHECK_EQ(cfg.steal_batch, 8);
+	CHECK_EQ(cfg.pin, VOLT_PIN_SCATTER);
+	CHECK_STR_EQ(cfg.topology, "pack:2 core:2 pu:1");
+	CHECK_STR_EQ(cfg.trace, "/tmp/volt-trace-unused.json");
+	CHECK_EQ(cfg.trace_events, 1024);
+	CHECK_OK(setenv("VOLT_TRACE", "", 1));
+	CHECK_OK(volt_config_init(&cfg));
+	CHECK(cfg.trace == NULL); /* empty = off */
+	for (const char *const *k = (const char *const[]){ "VOLT_LIFO", "VOLT_LIFO_MAX",
+			"VOLT_GLOBAL_INTERVAL", "VOLT_EVENT_INTERVAL", "VOLT_MAX_SEARCHING",
+			"VOLT_IDLE", "VOLT_STEAL_BATCH", "VOLT_PIN", "VOLT_TOPOLOGY", "VOLT_TRACE",
+			"VOLT_TRACE_EVENTS", NULL }; *k; k++)
+		CHECK_OK(unsetenv(*k));
 
 	for (unsigned i = 0; volt_sched_name(i); i++) {
 		CHECK_OK(setenv("VOLT_SCHED", volt_sched_name(i), 1));
