@@ -35,7 +35,8 @@ SAN_CFLAGS := -O1 -g -DVOLT_SANITIZE=1
 TSAN_CFLAGS := $(SAN_CFLAGS) -fsanitize=thread
 ASAN_CFLAGS := $(SAN_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-LDLIBS += -pthread
+# hwloc: topology discovery and pinning (core/topology.c).
+LDLIBS += -lhwloc -pthread
 
 TSAN_ENV := TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1'
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
@@ -54,16 +55,20 @@ includedir ?= $(prefix)/include
 DESTDIR ?=
 
 # Debian packages each group of targets needs (checked by scripts/deps.sh).
-DEPS := gcc make pkg-config libc6-dev coreutils
+DEPS := gcc make pkg-config libc6-dev coreutils libhwloc-dev
 # gcc's sanitizer runtimes (gcc-12 pulls them in through libgcc-12-dev).
 SAN_DEPS := $(DEPS) libasan8 liblsan0 libtsan2 libubsan1
 CLANG_DEPS := $(DEPS) clang
+# `make compare`: the Tokio peer (Debian's vendored crates, built offline; cargo
+# is the fallback when no cargo is on PATH) and the Go peer.
+COMPARE_DEPS := $(DEPS) librust-tokio-dev cargo golang-go
 
 # ------------------------------------------------------------------ sources
 
 LIB_SRC := $(wildcard core/*.c schedulers/*.c drivers/*.c primitives/*.c core/*.S)
 TEST_SRC := $(wildcard tests/*.c)
 EXAMPLE_SRC := $(wildcard examples/*.c)
+EXPERIMENT_SRC := $(wildcard experiments/*.c)
 PUBLIC_HDRS := include/volt.h $(wildcard include/volt/*.h)
 
 B := build
@@ -71,19 +76,21 @@ LIB_A := $(B)/libvolt.a
 LIB_SO := $(B)/libvolt.so.$(VERSION)
 LIB_LINKS := $(B)/libvolt.so.$(MAJOR) $(B)/libvolt.so
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(EXAMPLE_SRC))
+EXPERIMENTS := $(patsubst experiments/%.c,$(B)/experiments/%,$(EXPERIMENT_SRC))
 STAGE := $(CURDIR)/$(B)/stage
 
 # ------------------------------------------------------------- the template
 
-# $(call tree,NAME,DIR,CC,FLAGS) defines, for one build tree:
-#   NAME_LIB (DIR/libvolt.a), NAME_TEST (DIR/tests/volt-test), NAME_OBJ,
+# $(call tree,NAME,DIR,CC,FLAGS[,TEST_SRCS,TEST_BIN]) defines, for one build tree:
+#   NAME_LIB (DIR/libvolt.a), NAME_TEST (DIR/TEST_BIN, by default
+#   DIR/tests/volt-test, linked from TEST_SRCS, by default tests/*.c), NAME_OBJ,
 #   and the rules that build them from DIR/obj/.
 define tree
 $(1)_FLAGS := $(4)
 $(1)_OBJ := $$(patsubst %,$(2)/obj/%.o,$$(basename $$(LIB_SRC)))
-$(1)_TEST_OBJ := $$(patsubst %,$(2)/obj/%.o,$$(basename $$(TEST_SRC)))
+$(1)_TEST_OBJ := $$(patsubst %,$(2)/obj/%.o,$$(basename $(if $(5),$(5),$$(TEST_SRC))))
 $(1)_LIB := $(2)/libvolt.a
-$(1)_TEST := $(2)/tests/volt-test
+$(1)_TEST := $(2)/$(if $(6),$(6),tests/volt-test)
 
 # Rewritten only when the compiler or flags differ from the last build.
 $(2)/flags: FORCE
@@ -117,17 +124,39 @@ $(eval $(call tree,tsan,$(B)/tsan,$(CC),$(VOLT_CFLAGS) $(WARNFLAGS) $(TSAN_CFLAG
 $(eval $(call tree,asan,$(B)/asan,$(CC),$(VOLT_CFLAGS) $(WARNFLAGS) $(ASAN_CFLAGS) $(EXTRA_CFLAGS)))
 $(eval $(call tree,clang,$(B)/clang,$(CLANG),$(VOLT_CFLAGS) $(filter-out -Werror,$(WARNFLAGS)) -Werror $(CFLAGS) $(EXTRA_CFLAGS)))
 
+# The queue model checker (tests/model, docs/model-checking.md): build/model/
+# is the library with a scheduling point before every atomic op (VOLT_CHAOS)
+# and build/model/volt-model; each planted bug gets its own tree,
+# build/mutant-NAME/, built with -DVOLT_MUTANT_<NAME in capitals>.
+MODEL_SRC := $(wildcard tests/model/*.c)
+MODEL_CFLAGS := -O1 -g -DVOLT_CHAOS
+MUTANTS := ring_pop_no_cas ring_slot_stolen_twice ring_steal_no_guard chaselev_last_no_cas \
+	chaselev_grow_old_array
+MUTANT_MACROS := $(shell echo $(MUTANTS) | tr a-z A-Z)
+model_tree = $(call tree,$(1),$(2),$(CC),$(VOLT_CFLAGS) $(WARNFLAGS) $(MODEL_CFLAGS) $(3) \
+	$(EXTRA_CFLAGS),$(MODEL_SRC),volt-model)
+mutant_tree = $(call model_tree,mutant_$(1),$(B)/mutant-$(subst _,-,$(1)),-DVOLT_MUTANT_$(2))
+$(eval $(call model_tree,model,$(B)/model))
+$(foreach p,$(join $(addsuffix :,$(MUTANTS)),$(MUTANT_MACROS)),\
+	$(eval $(call mutant_tree,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
+MODEL_TREES := model $(addprefix mutant_,$(MUTANTS))
+MODEL_BINS := $(foreach t,$(MODEL_TREES),$($(t)_TEST))
+# Model threads must not sleep on a lock: the scheduler wraps lock and unlock.
+$(MODEL_BINS): LDLIBS += -Wl,--wrap=pthread_mutex_lock,--wrap=pthread_mutex_unlock
+
 # ------------------------------------------------------------------ targets
 
-.PHONY: all deps deps-san deps-clang test test-tsan test-asan warn-clang examples \
+.PHONY: all deps deps-san deps-clang test test-tsan test-asan test-model warn-clang examples \
+	experiments compare deps-compare \
 	install uninstall test-install help clean FORCE
 
 all: $(LIB_A) $(LIB_SO) $(LIB_LINKS) ## build build/libvolt.a and build/libvolt.so (the default)
 
 # Ordered before any compile, even under -j; cheap when nothing is missing.
-$(rel_OBJ) $(rel_TEST_OBJ) $(EXAMPLES): | deps
+$(rel_OBJ) $(rel_TEST_OBJ) $(EXAMPLES) $(EXPERIMENTS): | deps
 $(tsan_OBJ) $(tsan_TEST_OBJ) $(asan_OBJ) $(asan_TEST_OBJ): | deps-san
 $(clang_OBJ) $(clang_TEST_OBJ): | deps-clang
+$(foreach t,$(MODEL_TREES),$($(t)_OBJ) $($(t)_TEST_OBJ)): | deps
 
 deps: ## install missing Debian packages (apt-get as root, else print the command)
 	@sh scripts/deps.sh $(DEPS)
@@ -138,14 +167,21 @@ deps-san:
 deps-clang:
 	@sh scripts/deps.sh $(CLANG_DEPS)
 
+deps-compare:
+	@sh scripts/deps.sh $(COMPARE_DEPS)
+
 $(LIB_SO): $(rel_OBJ)
 	$(CC) -shared -Wl,-soname,libvolt.so.$(MAJOR) -Wl,-z,defs $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(LIB_LINKS): $(LIB_SO)
 	ln -sf $(notdir $<) $@
 
-test: test-install $(rel_TEST) ## build and run the test suite (TESTARGS=filters)
+test: test-install $(rel_TEST) test-model ## build and run the test suite (TESTARGS=filters)
 	$(call run_tests,rel)
+
+# The clean models must pass and every mutant must be caught (tests/model/run.sh).
+test-model: $(MODEL_BINS) ## model-check the queues over many seeds; each planted bug must be caught
+	@sh tests/model/run.sh $(model_TEST) $(foreach m,$(MUTANTS),$(mutant_$(m)_TEST))
 
 test-tsan: $(tsan_TEST) ## run the tests under ThreadSanitizer (build/tsan/)
 	$(call run_tests,tsan,$(TSAN_ENV))
@@ -162,6 +198,16 @@ $(B)/examples/%: examples/%.c $(LIB_A) $(PUBLIC_HDRS)
 	@mkdir -p $(@D)
 	$(CC) -std=c11 $(WARNFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -Iinclude $(LDFLAGS) \
 		-o $@ $< $(LIB_A) $(LDLIBS)
+
+experiments: $(EXPERIMENTS) ## build experiments/*.c into build/experiments/
+
+$(B)/experiments/%: experiments/%.c $(wildcard experiments/*.h) $(LIB_A) $(PUBLIC_HDRS)
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARNFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -Iinclude $(LDFLAGS) \
+		-o $@ $< $(LIB_A) $(LDLIBS)
+
+compare: $(LIB_A) $(EXPERIMENTS) | deps-compare ## scheduler micro-benchmarks vs Tokio and Go (experiments/compare.sh)
+	sh experiments/compare.sh
 
 # $(call install_to,DESTDIR,prefix,libdir,includedir[,@ to be quiet])
 define install_to
@@ -189,7 +235,9 @@ uninstall: ## remove what `make install` put there (same PREFIX/DESTDIR)
 
 # Installs into build/stage as /usr, then builds examples/hello.c with
 # nothing but what pkg-config says, links it against the staged shared
-# library and runs it.
+# library and runs it; then links it again against the staged static
+# library with `pkg-config --static` (volt.pc's Libs.private: -lhwloc)
+# and runs that.
 STAGE_PC := PKG_CONFIG_SYSROOT_DIR=$(STAGE) PKG_CONFIG_LIBDIR=$(STAGE)/usr/lib/pkgconfig
 test-install: $(LIB_A) $(LIB_SO) | deps ## install into build/stage, build and run hello via pkg-config
 	@rm -rf $(STAGE)
@@ -199,7 +247,12 @@ test-install: $(LIB_A) $(LIB_SO) | deps ## install into build/stage, build and r
 	$(CC) -std=c11 $(WARNFLAGS) -o $(B)/tests/hello-installed examples/hello.c $$flags
 	@LD_LIBRARY_PATH=$(STAGE)/usr/lib ./$(B)/tests/hello-installed >/dev/null \
 		|| { echo "test-install: hello failed against the installed library"; exit 1; }
-	@echo "test-install: passed (installed to build/stage, hello built with pkg-config and ran)"
+	flags=$$($(STAGE_PC) pkg-config --static --cflags --libs volt) && \
+	$(CC) -std=c11 $(WARNFLAGS) -o $(B)/tests/hello-static examples/hello.c \
+		$$(echo " $$flags " | sed 's/ -lvolt / -l:libvolt.a /')
+	@./$(B)/tests/hello-static >/dev/null \
+		|| { echo "test-install: hello failed linked statically against libvolt.a"; exit 1; }
+	@echo "test-install: passed (installed to build/stage, hello built with pkg-config, shared and static, and ran)"
 
 help: ## list the targets
 	@echo "Volt-C $(VERSION). Targets:"

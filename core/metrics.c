@@ -49,14 +49,53 @@ static void write_object(FILE *f, const struct volt_worker_metrics *m)
 	fputc('}', f);
 }
 
+/* s as a JSON string: quotes, backslashes and control characters escaped. */
+static void write_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static const char *pin_name(enum volt_pin pin)
+{
+	static const char *const names[] = { "none", "compact", "scatter", "numa" };
+
+	return (unsigned)pin < sizeof(names) / sizeof(names[0]) ? names[pin] : "unknown";
+}
+
+/* "topology" (hwloc synthetic string), "synthetic", "pin", "cpus" (volt_rt_worker_cpu). */
+static void write_layout(FILE *f, const struct volt_rt *rt)
+{
+	fputs("\"topology\":", f);
+	write_string(f, rt->topo.desc);
+	fprintf(f, ",\"synthetic\":%s,\"pin\":", rt->topo.synthetic ? "true" : "false");
+	write_string(f, pin_name(rt->topo.pin));
+	fputs(",\"cpus\":[", f);
+	for (unsigned w = 0; w < rt->nworkers; w++)
+		fprintf(f, "%s%d", w ? "," : "", volt_rt_worker_cpu(rt, w));
+	fputs("],", f);
+}
+
 int volt_metrics_write_json(const struct volt_rt *rt, FILE *f)
 {
 	struct volt_worker_metrics m;
 
 	if (!rt || !f)
 		return -EINVAL;
-	fprintf(f, "{\"scheduler\":\"%s\",\"seed\":%llu,\"workers\":[", rt->sched_ops->name,
+	fprintf(f, "{\"scheduler\":\"%s\",\"seed\":%llu,", rt->sched_ops->name,
 		(unsigned long long)rt->seed);
+	write_layout(f, rt);
+	fputs("\"workers\":[", f);
 	for (unsigned w = 0; w < rt->nworkers; w++) {
 		volt_metrics_worker(rt, w, &m);
 		if (w)

@@ -39,6 +39,7 @@ struct volt_rt {
 	unsigned nworkers;
 	uint64_t seed;
 	VOLT__ALIGNED_LINE _Atomic int shutdown;
+	_Atomic uint32_t started; /* workers that have pinned themselves and run */
 	struct volt__idle idle;
 	struct volt__slab slab;
 	struct volt__worker *workers;   /* nworkers, cache-line aligned */

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/futex.h"
 #include "core/rt.h"
 #include "core/task.h"
 
@@ -67,6 +68,7 @@ static void rt_destroy(struct volt_rt *rt, bool sched_ready)
 	volt__idle_fini(&rt->idle);
 	free(rt->workers);
 	free(rt->metrics);
+	free((char *)rt->cfg.trace);
 	free(rt);
 }
 
@@ -106,21 +108,27 @@ int volt_rt_new(const struct volt_config *ucfg, struct volt_rt **out)
 	rt->nworkers = n;
 	rt->seed = cfg.seed ? cfg.seed : clock_seed();
 	rt->cfg.seed = rt->seed;
-	atomic_init(&rt->shutdown, 0);
-
-	ret = volt__topo_init(&rt->topo, &rt->cfg, n);
-	if (ret) {
+	/* the caller's strings need not outlive this call: keep our own */
+	rt->cfg.topology = NULL; /* read only by volt__topo_init below */
+	if (cfg.trace && !(rt->cfg.trace = strdup(cfg.trace))) {
 		free(rt);
-		return ret;
+		return -ENOMEM;
 	}
-	ret = volt__idle_init(&rt->idle, n, cfg.max_searching, ops->search_cap_busy);
+	atomic_init(&rt->shutdown, 0);
+	atomic_init(&rt->started, 0);
+
+	ret = volt__topo_init(&rt->topo, &cfg, n);
+	if (!ret)
+		ret = volt__idle_init(&rt->idle, n, cfg.max_searching, ops->search_cap_busy);
 	if (ret) {
+		free((char *)rt->cfg.trace);
 		free(rt);
 		return ret;
 	}
 	ret = volt__slab_init(&rt->slab);
 	if (ret) {
 		volt__idle_fini(&rt->idle);
+		free((char *)rt->cfg.trace);
 		free(rt);
 		return ret;
 	}
@@ -162,6 +170,9 @@ int volt_rt_new(const struct volt_config *ucfg, struct volt_rt **out)
 			return ret == -EAGAIN ? -EAGAIN : ret;
 		}
 	}
+	/* acquire: pairs with each worker's release once it is pinned */
+	for (uint32_t s; (s = volt__load(&rt->started, ACQUIRE)) < n;)
+		volt__futex_wait(&rt->started, s);
 	*out = rt;
 	return 0;
 }

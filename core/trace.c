@@ -31,6 +31,9 @@
  * END after it (not expected once the workers are joined) is skipped too.
  * Both are counted in otherData.unmatched_poll_records. Steals, parks,
  * unparks, wakes and spawns are thread-scoped instants ("ph":"i","s":"t").
+ * One worker's events are written in time order (a poll at its BEGIN, so a
+ * wake made inside the poll follows it); the workers follow one another,
+ * which the viewers accept (they sort on load).
  *
  * volt__trace_finish frees the rings whatever happens and leaves every
  * worker's `rec` NULL, so a second call (rt_destroy after volt_rt_free) does
@@ -180,31 +183,47 @@ static void instant(struct writer *wr, const char *name, unsigned tid, uint64_t 
 	fputs("}}", wr->f);
 }
 
+/* The index of the POLL_END that closes the BEGIN at k, or n if none does. */
+static uint64_t poll_end_of(const struct volt__trace_buf *b, uint64_t k, uint64_t n)
+{
+	for (uint64_t j = k + 1; j < n; j++) {
+		uint32_t kind = rec_at(b, j)->kind;
+
+		if (kind == VOLT__TR_POLL_END)
+			return j;
+		if (kind == VOLT__TR_POLL_BEGIN)
+			return n;
+	}
+	return n;
+}
+
+/* Events in time order: a poll is written at its BEGIN, before the instants inside it. */
 static void write_worker(struct writer *wr, const struct volt__trace_buf *b, unsigned tid)
 {
-	const struct volt__trace_rec *begin = NULL;
-	uint64_t n = kept(b);
+	uint64_t n = kept(b), closed = n; /* the END matched to the last BEGIN */
 
 	for (uint64_t k = 0; k < n; k++) {
-		const struct volt__trace_rec *r = rec_at(b, k);
+		const struct volt__trace_rec *r = rec_at(b, k), *e;
+		uint64_t j;
 
 		switch ((enum volt__trace_kind)r->kind) {
 		case VOLT__TR_POLL_BEGIN:
-			if (begin)
+			j = poll_end_of(b, k, n);
+			if (j == n) {
 				wr->unmatched++;
-			begin = r;
-			break;
-		case VOLT__TR_POLL_END:
-			if (!begin) {
-				wr->unmatched++; /* its BEGIN was overwritten */
 				break;
 			}
-			event_head(wr, "poll", "X", tid, begin->ns);
+			e = rec_at(b, j);
+			event_head(wr, "poll", "X", tid, r->ns);
 			fputs(",\"dur\":", wr->f);
-			put_us(wr->f, r->ns - begin->ns);
+			put_us(wr->f, e->ns - r->ns);
 			fprintf(wr->f, ",\"args\":{\"task\":\"0x%llx\",\"ready\":%u}}",
-				(unsigned long long)begin->arg, r->arg ? 1u : 0u);
-			begin = NULL;
+				(unsigned long long)r->arg, e->arg ? 1u : 0u);
+			closed = j;
+			break;
+		case VOLT__TR_POLL_END:
+			if (k != closed)
+				wr->unmatched++; /* its BEGIN was overwritten */
 			break;
 		case VOLT__TR_STEAL:
 			instant(wr, "steal", tid, r->ns, "count", r->arg, false);
@@ -223,8 +242,6 @@ static void write_worker(struct writer *wr, const struct volt__trace_buf *b, uns
 			break;
 		}
 	}
-	if (begin)
-		wr->unmatched++;
 }
 
 static void write_metadata(struct writer *wr, const struct volt_rt *rt)

@@ -162,6 +162,9 @@ void *volt__worker_main(void *arg)
 
 	tl_worker = w;
 	w->pin_result = volt__topo_pin_self(&rt->topo, w->idx);
+	/* release: volt_rt_new returns only after this, so pin_result is final */
+	volt__fetch_add(&rt->started, 1, RELEASE);
+	volt__futex_wake(&rt->started, 1);
 	w->global_interval = self_tuned(w) ? TUNE_SEED_INTERVAL : rt->cfg.global_interval;
 	w->poll_ns_ewma = TUNE_TARGET_NS / TUNE_SEED_INTERVAL;
 	batch_begin(w);

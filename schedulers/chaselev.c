@@ -136,9 +136,17 @@ static bool cl_push(struct cl_deque *d, struct volt__task *x)
 	struct cl_array *a = volt__load(&d->array, RELAXED); /* relaxed: ours to change */
 
 	if (b - t > a->size - 1) {
+#ifdef VOLT_MUTANT_CHASELEV_GROW_OLD_ARRAY
+		/* planted bug (tests/model; the paper's errata): after a resize
+		 * the push still writes into the old array */
+		struct cl_array *old = a;
+#endif
 		a = cl_grow(d, a, t, b);
 		if (!a)
 			return false;
+#ifdef VOLT_MUTANT_CHASELEV_GROW_OLD_ARRAY
+		a = old;
+#endif
 	}
 	slot_put(a, b, x);
 	volt__store(&d->bottom, b + 1, RELEASE); /* release: publishes the slot */
@@ -160,8 +168,14 @@ static struct volt__task *cl_take(struct cl_deque *d)
 		x = slot_get(a, b);
 		if (t == b) {
 			/* the last element: race the thieves for it */
+#ifdef VOLT_MUTANT_CHASELEV_LAST_NO_CAS
+			/* planted bug (tests/model): the last element taken with a
+			 * plain store of top, so a racing thief gets it too */
+			volt__store(&d->top, t + 1, SEQ_CST);
+#else
 			if (!volt__cas_strong(&d->top, &t, t + 1, SEQ_CST, RELAXED))
 				x = NULL;
+#endif
 			volt__store(&d->bottom, b + 1, RELAXED); /* relaxed: ours */
 		}
 	} else {

@@ -113,6 +113,12 @@ struct volt__task *volt__ringq_pop(struct volt__ringq *q)
 			return NULL;
 		uint32_t next_steal = steal == real ? real + 1 : steal;
 
+#ifdef VOLT_MUTANT_RING_POP_NO_CAS
+		/* planted bug (tests/model): a plain store of head, not a CAS, so a
+		 * thief's claim in between is overwritten and its slots taken twice */
+		volt__store(&q->head, head_pack(next_steal, real + 1), RELEASE);
+		return q->buf[real & RING_MASK];
+#endif
 		if (volt__cas(&q->head, &h, head_pack(next_steal, real + 1), ACQ_REL, ACQUIRE))
 			return q->buf[real & RING_MASK];
 	}
@@ -146,8 +152,10 @@ struct volt__task *volt__ringq_steal(struct volt__ringq *src, struct volt__ringq
 		uint32_t steal = head_steal(h);
 
 		real = head_real(h);
+#ifndef VOLT_MUTANT_RING_STEAL_NO_GUARD /* planted bug (tests/model): no one-thief guard */
 		if (steal != real)
 			return NULL;
+#endif
 		/* acquire: the owner's release of tail publishes the slots */
 		n = volt__load(&src->tail, ACQUIRE) - real;
 		n -= n / 2;
@@ -158,8 +166,10 @@ struct volt__task *volt__ringq_steal(struct volt__ringq *src, struct volt__ringq
 		if (volt__cas(&src->head, &h, head_pack(steal, real + n), ACQ_REL, ACQUIRE))
 			break;
 	}
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++) {
+		VOLT__POINT(); /* the model checker may stop a thief mid-copy (tests/model) */
 		dst->buf[(dst_tail + i) & RING_MASK] = src->buf[(real + i) & RING_MASK];
+	}
 	/* release the fenced slots: steal = real */
 	for (;;) {
 		uint64_t nh = head_pack(head_real(h), head_real(h));

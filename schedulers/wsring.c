@@ -218,7 +218,14 @@ static struct volt__task *steal_one(struct wsring *r, unsigned victim, unsigned 
 		 * its own next task before snatching it */
 		for (int i = 0; i < SLOT_GRACE_RELAXES; i++)
 			volt__cpu_relax();
+#ifdef VOLT_MUTANT_RING_SLOT_STOLEN_TWICE
+		/* planted bug (tests/model): a load, then a separate store of NULL,
+		 * so the owner can take the same task in between */
+		t = volt__load(&v->slot, ACQUIRE);
+		volt__store(&v->slot, NULL, RELEASE);
+#else
 		t = volt__xchg(&v->slot, NULL, ACQ_REL);
+#endif
 		*stolen = t != NULL;
 	}
 	return t;

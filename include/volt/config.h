@@ -66,7 +66,8 @@ struct volt_config {
 	enum volt_pin pin;         /* default VOLT_PIN_NONE */
 	const char *topology;      /* hwloc synthetic description ("pack:2 core:4 pu:1"),
 				    * NULL = the real machine */
-	const char *trace;         /* Chrome trace-event JSON written here at shutdown; NULL = off */
+	const char *trace;         /* Chrome trace-event JSON written here at shutdown; NULL = off
+				    * (volt_rt_new copies both strings; they need not outlive it) */
 	unsigned trace_events;     /* events kept per worker, 16..2^24, default 65536 */
 };
 

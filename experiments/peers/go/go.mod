@@ -1,0 +1,3 @@
+module voltc/experiments/peers/go
+
+go 1.19
