@@ -44,6 +44,29 @@ void volt__chaos_point(void);
 #define volt__cas_strong(p, expected, desired, mo_ok, mo_fail) \
 	(VOLT__POINT(), atomic_compare_exchange_strong_explicit((p), (expected), (desired), (mo_ok), (mo_fail)))
 
+/*
+ * A full StoreLoad barrier, for the one place that needs it without an RMW
+ * on a shared line: the idle protocol's lost-wakeup argument (core/idle.c).
+ * It publishes no data (the queues do that with acquire/release), so
+ * ThreadSanitizer's blindness to fences cannot hide a data race here.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define VOLT__TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define VOLT__TSAN 1
+#endif
+#endif
+
+#ifdef VOLT__TSAN
+/* TSan rejects fences: an acq_rel RMW on one shared word orders the same two
+ * sides (all callers RMW the same word, so one reads the other's write). */
+extern _Atomic unsigned volt__fence_word;
+#define volt__fence_sc() ((void)volt__fetch_add(&volt__fence_word, 0, ACQ_REL))
+#else
+#define volt__fence_sc() (VOLT__POINT(), atomic_thread_fence(SEQ_CST))
+#endif
+
 /* A counter written by one thread and read by others: no RMW needed. */
 #define volt__count(p) volt__store((p), atomic_load_explicit((p), RELAXED) + 1, RELAXED)
 #define volt__count_n(p, n) volt__store((p), atomic_load_explicit((p), RELAXED) + (n), RELAXED)

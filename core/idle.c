@@ -22,20 +22,31 @@
  *   zeros, O(1). The mutex is taken only on the paths that are about to make
  *   a futex syscall anyway.
  *
- * The lost-wakeup argument. The pusher does push(task); RMW(state). The
- * sleeper does RMW(state) [inside volt__idle_sleep]; has_work(). Both RMWs
- * are acq_rel on the same word, so one of them reads the other's result:
- * - pusher's RMW first: the sleeper's RMW synchronises with it, so the push
- *   happens-before has_work(), which therefore sees the task and the sleeper
- *   cancels its sleep;
- * - sleeper's RMW first: the pusher reads the decremented count, sees a
- *   sleeper and (no searcher being present) wakes one.
- * A searcher leaving the search runs the same pattern (RMW, then has_work).
+ * The lost-wakeup argument. It is the store-buffering pattern: the pusher
+ * does push(task); fence; load(state). The sleeper does RMW(state) [inside
+ * volt__idle_sleep]; fence; has_work(). With a seq_cst fence between the
+ * store and the load on both sides, the two loads cannot both miss the
+ * other side's store: either the pusher sees the sleeper (and, no searcher
+ * being present, wakes one), or has_work() sees the task and the sleeper
+ * cancels its sleep. A searcher leaving the search runs the sleeper's
+ * pattern (RMW, fence, has_work).
+ *
+ * Why a fence and not an RMW on the pusher's side: every spawn, wake and
+ * yield notifies, and an RMW would pull this line into the pusher's cache
+ * exclusively each time; with every worker busy, the line would bounce
+ * between cores (about 0.5 us a round trip on this machine) on every task
+ * switch. A fence costs the same as an uncontended RMW and leaves the line
+ * shared; the line is written only when a worker sleeps, wakes or starts or
+ * stops searching.
  */
 #include <errno.h>
 
 #include "core/futex.h"
 #include "core/rt.h"
+
+#ifdef VOLT__TSAN
+_Atomic unsigned volt__fence_word;
+#endif
 
 #define UNPARKED_ONE 1ull
 #define SEARCHING_ONE (1ull << 32)
@@ -70,8 +81,10 @@ void volt__idle_fini(struct volt__idle *idle)
 void volt__idle_notify(struct volt_rt *rt)
 {
 	struct volt__idle *idle = &rt->idle;
-	/* an RMW, not a load: see the lost-wakeup argument above */
-	uint64_t s = volt__fetch_add(&idle->state, 0, ACQ_REL);
+
+	volt__fence_sc(); /* see the lost-wakeup argument above */
+	/* relaxed: ordered by the fence; a stale value only costs a lock below */
+	uint64_t s = volt__load(&idle->state, RELAXED);
 
 	if (searching(s) || unparked(s) >= idle->nworkers)
 		return;
@@ -105,6 +118,7 @@ bool volt__idle_end_search(struct volt__idle *idle)
 {
 	uint64_t prev = volt__fetch_sub(&idle->state, SEARCHING_ONE, ACQ_REL);
 
+	volt__fence_sc(); /* the caller may check has_work() next: see above */
 	return searching(prev) == 1;
 }
 
@@ -114,6 +128,7 @@ void volt__idle_sleep(struct volt__idle *idle, unsigned w)
 	idle->sleeping |= 1ull << w;
 	volt__fetch_sub(&idle->state, UNPARKED_ONE, ACQ_REL);
 	pthread_mutex_unlock(&idle->lock);
+	volt__fence_sc(); /* the caller's has_work() comes next: see above */
 }
 
 bool volt__idle_cancel_sleep(struct volt__idle *idle, unsigned w)
