@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/json.h"
 #include "core/rt.h"
 
 /* One table drives the snapshot, the sum and the JSON keys. */
@@ -49,23 +50,6 @@ static void write_object(FILE *f, const struct volt_worker_metrics *m)
 	fputc('}', f);
 }
 
-/* s as a JSON string: quotes, backslashes and control characters escaped. */
-static void write_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static const char *pin_name(enum volt_pin pin)
 {
 	static const char *const names[] = { "none", "compact", "scatter", "numa" };
@@ -77,9 +61,9 @@ static const char *pin_name(enum volt_pin pin)
 static void write_layout(FILE *f, const struct volt_rt *rt)
 {
 	fputs("\"topology\":", f);
-	write_string(f, rt->topo.desc);
+	volt__json_string(f, rt->topo.desc);
 	fprintf(f, ",\"synthetic\":%s,\"pin\":", rt->topo.synthetic ? "true" : "false");
-	write_string(f, pin_name(rt->topo.pin));
+	volt__json_string(f, pin_name(rt->topo.pin));
 	fputs(",\"cpus\":[", f);
 	for (unsigned w = 0; w < rt->nworkers; w++)
 		fprintf(f, "%s%d", w ? "," : "", volt_rt_worker_cpu(rt, w));

@@ -45,6 +45,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/json.h"
 #include "core/rt.h"
 
 #define TRACE_PAGE 4096u
@@ -135,22 +136,6 @@ static void put_us(FILE *f, uint64_t ns)
 {
 	fprintf(f, "%llu.%03llu", (unsigned long long)(ns / 1000),
 		(unsigned long long)(ns % 1000));
-}
-
-static void put_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
 }
 
 struct writer {
@@ -267,7 +252,7 @@ static void write_other(struct writer *wr, const struct volt_rt *rt)
 	uint64_t total = 0;
 
 	fputs("\"otherData\":{\"scheduler\":", f);
-	put_str(f, rt->sched_ops->name);
+	volt__json_string(f, rt->sched_ops->name);
 	/* the seed as a string: a uint64 does not survive a double */
 	fprintf(f, ",\"workers\":%u,\"seed\":\"%llu\",\"lifo\":%s,\"lifo_max_polls\":%u,"
 		   "\"global_interval\":%u,\"event_interval\":%u,\"budget\":%u,"

@@ -211,3 +211,23 @@ void vt_forever_init(struct vt_forever *f, bool keep_waker, atomic_int *polls,
 	f->drops = drops;
 	f->drop_slot = drop_slot;
 }
+
+/* The JSON text volt_metrics_write_json gives for rt (malloc'd). */
+char *vt_metrics_json(struct volt_rt *rt)
+{
+	FILE *f = tmpfile();
+	char *text;
+	long len;
+
+	CHECK(f != NULL);
+	CHECK_OK(volt_metrics_write_json(rt, f));
+	CHECK_OK(fflush(f));
+	len = ftell(f);
+	CHECK_GT(len, 2);
+	rewind(f);
+	text = calloc((size_t)len + 1, 1);
+	CHECK(text != NULL);
+	CHECK_EQ(fread(text, 1, (size_t)len, f), len);
+	fclose(f);
+	return text;
+}

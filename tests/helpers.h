@@ -83,4 +83,7 @@ struct vt_forever {
 void vt_forever_init(struct vt_forever *f, bool keep_waker, atomic_int *polls,
 		     atomic_int *drops, atomic_int *drop_slot);
 
+/* The JSON text volt_metrics_write_json gives for rt (malloc'd, for the caller to free). */
+char *vt_metrics_json(struct volt_rt *rt);
+
 #endif /* VOLT_TESTS_HELPERS_H */

@@ -447,26 +447,6 @@ VOLT_TEST(topology_environment)
 	CHECK_OK(unsetenv("VOLT_WORKERS"));
 }
 
-/* The JSON text volt_metrics_write_json gives for rt (malloc'd). */
-static char *metrics_json(struct volt_rt *rt)
-{
-	FILE *f = tmpfile();
-	char *text;
-	long len;
-
-	CHECK(f != NULL);
-	CHECK_OK(volt_metrics_write_json(rt, f));
-	CHECK_OK(fflush(f));
-	len = ftell(f);
-	CHECK_GT(len, 2);
-	rewind(f);
-	text = calloc((size_t)len + 1, 1);
-	CHECK(text != NULL);
-	CHECK_EQ(fread(text, 1, (size_t)len, f), len);
-	fclose(f);
-	return text;
-}
-
 #define CHECK_HAS(text, s) CHECK_MSG(strstr(text, s) != NULL, "no %s in %s", s, text)
 
 VOLT_RT_TEST(topology_metrics_json)
@@ -483,7 +463,7 @@ VOLT_RT_TEST(topology_metrics_json)
 	cfg.pin = VOLT_PIN_COMPACT;
 	CHECK_OK(volt_rt_new(&cfg, &rt));
 	probe_workers(rt, &st); /* also orders each worker's pinning before the dump */
-	text = metrics_json(rt);
+	text = vt_metrics_json(rt);
 	CHECK_HAS(text, "\"synthetic\":true");
 	CHECK_HAS(text, "\"topology\":\"Package:2");
 	CHECK_HAS(text, "\"pin\":\"compact\"");
@@ -499,7 +479,7 @@ VOLT_RT_TEST(topology_metrics_json)
 	cfg.pin = VOLT_PIN_NONE;
 	CHECK_OK(volt_rt_new(&cfg, &rt));
 	probe_workers(rt, &st);
-	text = metrics_json(rt);
+	text = vt_metrics_json(rt);
 	CHECK_HAS(text, "\"synthetic\":false");
 	CHECK_HAS(text, "\"pin\":\"none\"");
 	CHECK_HAS(text, "\"cpus\":[-1");
