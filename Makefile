@@ -55,7 +55,7 @@ includedir ?= $(prefix)/include
 DESTDIR ?=
 
 # Debian packages each group of targets needs (checked by scripts/deps.sh).
-DEPS := gcc make pkg-config libc6-dev coreutils libhwloc-dev
+DEPS := gcc make pkg-config libc6-dev coreutils libhwloc-dev python3
 # gcc's sanitizer runtimes (gcc-12 pulls them in through libgcc-12-dev).
 SAN_DEPS := $(DEPS) libasan8 liblsan0 libtsan2 libubsan1
 CLANG_DEPS := $(DEPS) clang
@@ -146,7 +146,7 @@ $(MODEL_BINS): LDLIBS += -Wl,--wrap=pthread_mutex_lock,--wrap=pthread_mutex_unlo
 
 # ------------------------------------------------------------------ targets
 
-.PHONY: all deps deps-san deps-clang test test-tsan test-asan test-model warn-clang examples \
+.PHONY: all deps deps-san deps-clang test test-tsan test-asan test-model test-harness warn-clang examples \
 	experiments compare deps-compare \
 	install uninstall test-install help clean FORCE
 
@@ -178,6 +178,13 @@ $(LIB_LINKS): $(LIB_SO)
 
 test: test-install $(rel_TEST) test-model ## build and run the test suite (TESTARGS=filters)
 	$(call run_tests,rel)
+
+# The harness's unit tests, then a tiny suite end to end into build/smoke/.
+test-harness: $(EXPERIMENTS) | deps ## unit-test the experiment harness and run the smoke suite
+	@python3 -m unittest -q experiments.harness.test_harness
+	@python3 -m experiments.harness run --fresh --suite experiments/suites/smoke.json \
+		--out $(B)/smoke 2>$(B)/smoke.log || { cat $(B)/smoke.log; exit 1; }
+	@echo "test-harness: smoke suite ran; results in $(B)/smoke/"
 
 # The clean models must pass and every mutant must be caught (tests/model/run.sh).
 test-model: $(MODEL_BINS) ## model-check the queues over many seeds; each planted bug must be caught
