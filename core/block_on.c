@@ -7,14 +7,16 @@
  * the thread moved on (a primitive wakes outside its lock), even after the
  * thread exited, so the parker lives until its last waker is dropped.
  * This is the one blocking mechanism; volt_join_wait and volt_group_wait are
- * volt_block_on of their futures. On a worker it refuses with -EDEADLK: a
- * worker that blocks stalls every task queued behind it.
+ * volt_block_on of their futures. In a fiber it parks the fiber instead
+ * (core/fiber.c). In a stackless task on a worker it refuses with -EDEADLK:
+ * a worker that blocks stalls every task queued behind it.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 
 #include "core/futex.h"
+#include "core/fiber.h"
 #include "core/rt.h"
 
 struct thread_parker {
@@ -94,6 +96,8 @@ int volt_block_on(struct volt_rt *rt, struct volt_future *f, void **output)
 
 	if (!f || !f->ops || !f->ops->poll)
 		return -EINVAL;
+	if (volt__fiber_active())
+		return volt__fiber_block_on(f, output);
 	if (volt__worker_self())
 		return -EDEADLK;
 	p = parker_self();

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "core/fiber.h"
 #include "core/rt.h"
 #include "core/task.h"
 #include "core/waitlist.h"
@@ -103,6 +104,13 @@ int volt_group_spawn(struct volt_group *g, const struct volt_future *f, size_t s
 	return volt__spawn(g->rt, g, f, size, NULL);
 }
 
+int volt_group_spawn_fiber(struct volt_group *g, volt_fiber_fn fn, void *arg, size_t stack_size)
+{
+	if (!g)
+		return -EINVAL;
+	return volt__spawn_fiber(g->rt, g, fn, arg, stack_size, NULL);
+}
+
 int volt_group_spawn_fn(struct volt_group *g, void *(*fn)(void *), void *arg)
 {
 	if (!g)
@@ -182,7 +190,5 @@ int volt_group_wait(struct volt_group *g)
 
 	if (!g)
 		return -EINVAL;
-	if (volt__worker_self())
-		return -EDEADLK;
 	return volt_block_on(g->rt, volt_group_join(&gw, g), NULL);
 }

@@ -7,6 +7,7 @@
 #include <volt.h>
 
 #include "core/atomic.h"
+#include "core/fiber.h"
 #include "core/idle.h"
 #include "core/metrics.h"
 #include "core/slab.h"
@@ -30,6 +31,9 @@ struct volt__worker {
 	pthread_t thread;
 	struct volt__slab_cache cache;
 	struct volt__trace_buf trace;
+	char *stacks[VOLT__STACK_CACHE]; /* fiber stacks kept for reuse */
+	unsigned nstacks;
+	void *sigstack;                   /* alternate signal stack (stack overflow reports) */
 };
 
 struct volt_rt {

@@ -95,6 +95,12 @@ static const struct volt_waker_ops task_waker_ops = {
 int volt__spawn(struct volt_rt *rt, struct volt_group *g, const struct volt_future *f,
 		size_t size, struct volt_join **join)
 {
+	return volt__spawn_with(rt, g, f, size, join, NULL);
+}
+
+int volt__spawn_with(struct volt_rt *rt, struct volt_group *g, const struct volt_future *f,
+		     size_t size, struct volt_join **join, void (*placed)(struct volt_future *))
+{
 	if (!rt || !f || !f->ops || !f->ops->poll || size < sizeof(*f))
 		return -EINVAL;
 	if (size > SIZE_MAX - VOLT_TASK_HEADER_SIZE)
@@ -125,6 +131,8 @@ int volt__spawn(struct volt_rt *rt, struct volt_group *g, const struct volt_futu
 	t->join_waker.data = NULL;
 	t->u.output = NULL;
 	memcpy(volt__task_future(t), f, size);
+	if (placed)
+		placed(volt__task_future(t));
 	/* relaxed: the task is published by the queue push below */
 	atomic_store_explicit(&t->state, state, RELAXED);
 
@@ -411,8 +419,7 @@ int volt_join_wait(struct volt_join *j, void **output)
 
 	if (!j)
 		return -EINVAL;
-	if (volt__worker_self())
-		return -EDEADLK;
+	/* -EDEADLK (a stackless task) leaves the handle with the caller */
 	ret = volt_block_on(join_task(j)->rt, volt_join_await(&jf, j), NULL);
 	if (ret)
 		return ret;

@@ -86,6 +86,10 @@ struct volt__worker;
 int volt__spawn(struct volt_rt *rt, struct volt_group *g, const struct volt_future *f,
 		size_t size, struct volt_join **join);
 
+/* The same; placed(copy) runs on the task's copy of the future before it is queued. */
+int volt__spawn_with(struct volt_rt *rt, struct volt_group *g, const struct volt_future *f,
+		     size_t size, struct volt_join **join, void (*placed)(struct volt_future *));
+
 int volt__spawn_fn(struct volt_rt *rt, struct volt_group *g, void *(*fn)(void *arg), void *arg,
 		   struct volt_join **join);
 

@@ -21,6 +21,8 @@
  * refuses with -EDEADLK on a worker thread.
  */
 #include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "core/futex.h"
@@ -33,6 +35,7 @@
 #define TUNE_MAX 127
 #define TUNE_SEED_INTERVAL 61
 #define SPIN_RELAXES 64
+#define SIGNAL_STACK (64 * 1024)
 
 static _Thread_local struct volt__worker *tl_worker;
 
@@ -154,6 +157,32 @@ static void park(struct volt__worker *w)
 	w->woken = true;
 }
 
+/*
+ * An alternate signal stack, so the stack-overflow report of a fiber
+ * (core/fiber.c) can run when the fiber's own stack is exhausted.
+ */
+static void signal_stack_on(struct volt__worker *w)
+{
+	stack_t ss = { .ss_size = SIGNAL_STACK, .ss_flags = 0 };
+
+	w->sigstack = ss.ss_sp = malloc(SIGNAL_STACK);
+	if (ss.ss_sp && sigaltstack(&ss, NULL)) {
+		free(w->sigstack);
+		w->sigstack = NULL;
+	}
+}
+
+static void signal_stack_off(struct volt__worker *w)
+{
+	stack_t ss = { .ss_flags = SS_DISABLE };
+
+	if (w->sigstack) {
+		sigaltstack(&ss, NULL);
+		free(w->sigstack);
+		w->sigstack = NULL;
+	}
+}
+
 void *volt__worker_main(void *arg)
 {
 	struct volt__worker *w = arg;
@@ -161,6 +190,7 @@ void *volt__worker_main(void *arg)
 	uint32_t event_interval = rt->cfg.event_interval;
 
 	tl_worker = w;
+	signal_stack_on(w);
 	w->pin_result = volt__topo_pin_self(&rt->topo, w->idx);
 	/* release: volt_rt_new returns only after this, so pin_result is final */
 	volt__fetch_add(&rt->started, 1, RELEASE);
@@ -192,6 +222,8 @@ void *volt__worker_main(void *arg)
 		volt__idle_end_search(&rt->idle);
 	}
 	volt__slab_cache_flush(&rt->slab, &w->cache);
+	volt__fiber_stack_cache_flush(w);
+	signal_stack_off(w);
 	tl_worker = NULL;
 	return NULL;
 }

@@ -9,6 +9,7 @@
 #include "volt/common.h"
 #include "volt/config.h"
 #include "volt/coro.h"
+#include "volt/fiber.h"
 #include "volt/future.h"
 #include "volt/group.h"
 #include "volt/metrics.h"
