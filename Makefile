@@ -59,9 +59,19 @@ DEPS := gcc make pkg-config libc6-dev coreutils libhwloc-dev python3
 # gcc's sanitizer runtimes (gcc-12 pulls them in through libgcc-12-dev).
 SAN_DEPS := $(DEPS) libasan8 liblsan0 libtsan2 libubsan1
 CLANG_DEPS := $(DEPS) clang
+CROSS_DEPS := $(DEPS) gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 # `make compare`: the Tokio peer (Debian's vendored crates, built offline; cargo
 # is the fallback when no cargo is on PATH) and the Go peer.
 COMPARE_DEPS := $(DEPS) librust-tokio-dev cargo golang-go
+# `make plots` (gnuplot) and `make paper` (pandoc; a PDF only where pdflatex is).
+PLOTS_DEPS := python3 gnuplot-nox
+PAPER_DEPS := $(PLOTS_DEPS) pandoc
+SUITE ?= quick
+RESUME ?= 0
+# `make reproduce`: the peers, the figures, and lstopo for the fingerprint.
+REPRO_DEPS := $(COMPARE_DEPS) gnuplot-nox hwloc
+# The results the figures and the paper are drawn from.
+RESULTS ?= $(if $(wildcard results/quick/summary.csv),results/quick,results/reference)
 
 # ------------------------------------------------------------------ sources
 
@@ -77,6 +87,8 @@ LIB_SO := $(B)/libvolt.so.$(VERSION)
 LIB_LINKS := $(B)/libvolt.so.$(MAJOR) $(B)/libvolt.so
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(EXAMPLE_SRC))
 EXPERIMENTS := $(patsubst experiments/%.c,$(B)/experiments/%,$(EXPERIMENT_SRC))
+# E15's memory-order ablation: deque_bench against the build/fences/ library tree.
+EXPERIMENTS += $(B)/experiments/deque_bench_fences
 STAGE := $(CURDIR)/$(B)/stage
 
 # ------------------------------------------------------------- the template
@@ -146,8 +158,9 @@ $(MODEL_BINS): LDLIBS += -Wl,--wrap=pthread_mutex_lock,--wrap=pthread_mutex_unlo
 
 # ------------------------------------------------------------------ targets
 
-.PHONY: all deps deps-san deps-clang test test-tsan test-asan test-model test-harness warn-clang examples \
-	experiments compare deps-compare \
+.PHONY: all deps deps-san deps-clang deps-cross test test-tsan test-asan test-model test-harness \
+	test-context test-context-cross warn-clang examples \
+	experiments compare deps-compare reproduce deps-repro plots paper test-paper deps-plots deps-paper \
 	install uninstall test-install help clean FORCE
 
 all: $(LIB_A) $(LIB_SO) $(LIB_LINKS) ## build build/libvolt.a and build/libvolt.so (the default)
@@ -170,13 +183,19 @@ deps-clang:
 deps-compare:
 	@sh scripts/deps.sh $(COMPARE_DEPS)
 
+deps-plots:
+	@sh scripts/deps.sh $(PLOTS_DEPS)
+
+deps-paper:
+	@sh scripts/deps.sh $(PAPER_DEPS)
+
 $(LIB_SO): $(rel_OBJ)
 	$(CC) -shared -Wl,-soname,libvolt.so.$(MAJOR) -Wl,-z,defs $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(LIB_LINKS): $(LIB_SO)
 	ln -sf $(notdir $<) $@
 
-test: test-install $(rel_TEST) test-model ## build and run the test suite (TESTARGS=filters)
+test: test-install $(rel_TEST) test-model test-context test-harness test-paper ## build and run the test suite (TESTARGS=filters)
 	$(call run_tests,rel)
 
 # The harness's unit tests, then a tiny suite end to end into build/smoke/.
@@ -185,6 +204,24 @@ test-harness: $(EXPERIMENTS) | deps ## unit-test the experiment harness and run 
 	@python3 -m experiments.harness run --fresh --suite experiments/suites/smoke.json \
 		--out $(B)/smoke 2>$(B)/smoke.log || { cat $(B)/smoke.log; exit 1; }
 	@echo "test-harness: smoke suite ran; results in $(B)/smoke/"
+
+# The stack switch alone (tests/context/selftest.c), natively, and for AArch64
+# under qemu-user with a cross compiler (test-context-cross, run by CI).
+CONTEXT_SRC := tests/context/selftest.c core/context.c
+test-context: | deps ## check the fiber stack switch (registers, FP control) natively
+	@mkdir -p $(B)/context
+	$(CC) -std=c11 -O2 -D_GNU_SOURCE -I. -Iinclude -o $(B)/context/selftest \
+		$(CONTEXT_SRC) core/context_x86_64.S core/context_aarch64.S -lm
+	@$(B)/context/selftest
+
+test-context-cross: | deps-cross ## the same for AArch64, under qemu-user
+	@mkdir -p $(B)/context
+	aarch64-linux-gnu-gcc -std=c11 -O2 -D_GNU_SOURCE -I. -Iinclude -o $(B)/context/selftest-aarch64 \
+		$(CONTEXT_SRC) core/context_aarch64.S -lm
+	@qemu-aarch64 -L /usr/aarch64-linux-gnu $(B)/context/selftest-aarch64
+
+deps-cross:
+	@sh scripts/deps.sh $(CROSS_DEPS)
 
 # The clean models must pass and every mutant must be caught (tests/model/run.sh).
 test-model: $(MODEL_BINS) ## model-check the queues over many seeds; each planted bug must be caught
@@ -210,11 +247,54 @@ experiments: $(EXPERIMENTS) ## build experiments/*.c into build/experiments/
 
 $(B)/experiments/%: experiments/%.c $(wildcard experiments/*.h) $(LIB_A) $(PUBLIC_HDRS)
 	@mkdir -p $(@D)
-	$(CC) -std=c11 $(WARNFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -Iinclude $(LDFLAGS) \
+	$(CC) -std=c11 $(WARNFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) $(XP_CPPFLAGS) -Iinclude $(LDFLAGS) \
 		-o $@ $< $(LIB_A) $(LDLIBS)
+
+# Experiments that drive the policies' queues or the topology directly use the
+# internal headers (schedulers/sched.h, core/topology.h); a static link sees the
+# hidden volt__ symbols.
+XP_INTERNAL := $(B)/experiments/deque_bench $(B)/experiments/deque_bench_fences \
+	$(B)/experiments/numa_steal $(B)/experiments/task_cost
+$(XP_INTERNAL): XP_CPPFLAGS := -I.
+$(XP_INTERNAL): $(wildcard core/*.h schedulers/*.h)
+
+# deque_bench_fences: the same source against build/fences/, a library tree whose
+# Chase-Lev deque uses the paper's relaxed operations and seq_cst fences.
+$(eval $(call tree,fences,$(B)/fences,$(CC),$(VOLT_CFLAGS) $(WARNFLAGS) $(CFLAGS) \
+	-DVOLT_CHASELEV_FENCES $(EXTRA_CFLAGS)))
+$(fences_OBJ): | deps
+$(B)/experiments/deque_bench_fences: experiments/deque_bench.c $(wildcard experiments/*.h) \
+		$(fences_LIB) $(PUBLIC_HDRS)
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARNFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) $(XP_CPPFLAGS) -DVOLT_CHASELEV_FENCES \
+		-Iinclude $(LDFLAGS) -o $@ $< $(fences_LIB) $(LDLIBS)
+
+reproduce: | deps-repro ## the main job: build, run the quick suite (SUITE=full), figures, paper tables
+	SUITE=$(SUITE) RESUME=$(RESUME) sh experiments/reproduce.sh
+
+deps-repro:
+	@sh scripts/deps.sh $(REPRO_DEPS)
 
 compare: $(LIB_A) $(EXPERIMENTS) | deps-compare ## scheduler micro-benchmarks vs Tokio and Go (experiments/compare.sh)
 	sh experiments/compare.sh
+
+plots: | deps-plots ## draw the figures of RESULTS (default results/quick) into plots/out/
+	sh plots/render.sh $(RESULTS)
+
+# The tables between the markers in paper/paper.md, then HTML (and a PDF
+# where pdflatex is installed; texlive is not in PAPER_DEPS: it is large).
+paper: plots | deps-paper ## regenerate the paper's tables from RESULTS; paper/paper.html (+ .pdf)
+	python3 paper/tables.py $(RESULTS)
+	cd paper && pandoc paper.md --standalone --self-contained --toc --resource-path=. \
+		--metadata pagetitle=Volt-C -o paper.html
+	@if command -v pdflatex >/dev/null 2>&1; then \
+		(cd paper && pandoc paper.md --pdf-engine=pdflatex -o paper.pdf) && echo "paper: paper/paper.pdf"; \
+	else echo "paper: pdflatex not installed; skipped paper/paper.pdf"; fi
+	@echo "paper: paper/paper.html (from $(RESULTS))"
+
+test-paper: ## unit-test the figure extraction and the claims evaluation
+	@python3 -m unittest discover -q -s plots -p 'test_*.py'
+	@python3 -m unittest discover -q -s paper -p 'test_*.py'
 
 # $(call install_to,DESTDIR,prefix,libdir,includedir[,@ to be quiet])
 define install_to

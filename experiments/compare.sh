@@ -25,7 +25,7 @@ WORKERS=${WORKERS:-2}
 OUT=$ROOT/results/compare
 BIN=$ROOT/build/peers
 CSV=$OUT/compare.csv
-mkdir -p "$OUT" "$BIN/go"
+mkdir -p "$OUT"
 
 say() { printf 'compare: %s\n' "$*" >&2; }
 
@@ -34,24 +34,7 @@ say() { printf 'compare: %s\n' "$*" >&2; }
 say "building libvolt and build/experiments/rt_bench"
 make -s all experiments
 
-# cargo on PATH (rustup's, here) if any, else Debian's with Debian's rustc.
-if command -v cargo >/dev/null 2>&1; then
-	CARGO=$(command -v cargo)
-	RUSTC_BIN=$(command -v rustc || echo rustc)
-else
-	CARGO=/usr/bin/cargo
-	RUSTC_BIN=/usr/bin/rustc
-	export RUSTC=$RUSTC_BIN
-fi
-say "building the Tokio peer with $CARGO (offline)"
-# Cargo.lock is not kept: it is resolved again from the local directory source,
-# so a lock file written by another cargo version cannot get in the way.
-rm -f experiments/peers/tokio/Cargo.lock
-(cd experiments/peers/tokio &&
-	CARGO_TARGET_DIR=$BIN/tokio "$CARGO" build --release --offline --quiet)
-
-say "building the Go peer"
-(cd experiments/peers/go && GOPROXY=off go build -o "$BIN/go/rt_bench" .)
+sh experiments/peers/build.sh
 
 # ---- run
 
@@ -96,8 +79,8 @@ cat >"$OUT/fingerprint.json" <<EOF
   "kernel": "$(uname -sr)",
   "gcc": "$(esc "$(gcc --version | head -1)")",
   "cflags": "-O2 -g (Makefile defaults)",
-  "cargo": "$(esc "$("$CARGO" --version)")",
-  "rustc": "$(esc "$("$RUSTC_BIN" --version)")",
+  "cargo": "$(esc "$( (command -v cargo >/dev/null && cargo --version) || /usr/bin/cargo --version)")",
+  "rustc": "$(esc "$( (command -v rustc >/dev/null && rustc --version) || /usr/bin/rustc --version)")",
   "tokio": "${tokio_ver:-unknown}",
   "go": "$(esc "$(go version)")",
   "git_revision": "$rev",

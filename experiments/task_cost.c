@@ -25,6 +25,7 @@
  * The runtime runs one worker (VOLT_WORKERS is ignored) so that RSS and
  * switches are not blurred by stealing. Without --result a table is printed.
  */
+#define _GNU_SOURCE /* pthread_setaffinity_np, CPU_SET */
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>

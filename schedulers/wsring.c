@@ -252,9 +252,11 @@ static struct volt__task *steal_by_distance(struct wsring *r, unsigned w, bool t
 
 	for (unsigned d = VOLT__DIST_CACHE; d <= VOLT__DIST_REMOTE; d++) {
 		unsigned end = q->class_end[d], size = end - begin;
+		/* one random start per class, then every victim of the class once */
+		unsigned start = size ? (unsigned)(volt__xorshift64(&q->rng) % size) : 0;
 
 		for (unsigned i = 0; i < size; i++) {
-			unsigned v = q->order[begin + (unsigned)((volt__xorshift64(&q->rng) + i) % size)];
+			unsigned v = q->order[begin + (start + i) % size];
 			uint32_t stolen = 0;
 
 			volt__count(&m->steals_tried);

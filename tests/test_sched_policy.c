@@ -213,3 +213,25 @@ VOLT_TEST(policy_numa_steals_near_first)
 		fixture_fini(&f, 4);
 	}
 }
+
+/*
+ * numa: one pass tries every victim of every class once, so a lone victim
+ * with work is always found, whatever the random start (a pass that drew a
+ * new random victim at each step could miss it).
+ */
+VOLT_TEST(policy_numa_pass_finds_a_lone_victim)
+{
+	for (int round = 0; round < 50; round++) {
+		struct policy_fixture f;
+
+		fixture_init(&f, "numa");
+		f.cfg.topology = "pack:2 numa:1 core:2 pu:1";
+		f.cfg.pin = VOLT_PIN_COMPACT;
+		f.cfg.seed = (uint64_t)round + 1;
+		fixture_start(&f, 4);
+		for (int i = 0; i < 4; i++)
+			f.ops->push(f.state, 3, &f.tasks[i], VOLT__PUSH_YIELD);
+		CHECK(f.ops->steal(f.state, 0, 0, 4) != NULL);
+		fixture_fini(&f, 4);
+	}
+}

@@ -1,0 +1,143 @@
+"""Writes the suites (quick.json, full.json, smoke.json) from one description,
+so the two sizes cannot drift apart. Run it after editing:
+
+    python3 experiments/suites/generate.py
+
+`quick` is every figure at reduced size (the README's main job, about ten
+minutes on the 2-vCPU development machine); `full` adds repetitions, worker
+counts and sizes.
+"""
+
+import json
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+POLICIES = ["global", "chaselev", "ring", "runnext", "numa"]
+X = "build/experiments/"
+PEER = {"tokio": "build/peers/tokio/release/", "go": "build/peers/go/"}
+SYNTHETIC = "pack:2 numa:2 core:2 pu:1"  # E12/E13 on this machine: simulated
+
+
+def entry(eid, title, program, args, matrix, impl="volt", **extra):
+    e = {"id": eid, "title": title, "impl": impl, "program": program, "args": args,
+         "matrix": matrix}
+    e.update(extra)
+    return e
+
+
+def with_peers(eid, title, program, args, matrix, peers=("tokio", "go"), **extra):
+    """A Volt-C entry over the policies, and the same program of each peer."""
+    out = [entry(eid, title, X + program, args, dict({"policy": POLICIES}, **matrix),
+                 baseline={"impl": "tokio"} if "tokio" in peers else None, **extra)]
+    for impl in peers:
+        out.append(entry(eid, title, PEER[impl] + program, args + ["--workers", "{workers}"],
+                         {"workers": matrix["workers"]}, impl=impl, **extra))
+    for e in out:
+        if e.get("baseline") is None:
+            e.pop("baseline", None)
+    return out
+
+
+def experiments(full):
+    w = [1, 2, 4] if full else [1, 2]
+    two = [2, 4] if full else [2]
+    rt = ["--result", "--bench"]
+    ex = []
+    ex += with_peers("E1_spawn_many_local", "spawn_many, spawned from a task", "rt_bench",
+                     rt + ["spawn_many_local"], {"workers": w})
+    ex += with_peers("E1_spawn_many_remote", "spawn_many, injected from outside", "rt_bench",
+                     rt + ["spawn_many_remote"], {"workers": w})
+    ex += with_peers("E2_yield_many", "yield_many: 200 tasks x 1,000 yields", "rt_bench",
+                     rt + ["yield_many"], {"workers": two})
+    ex.append(entry("E2_yield_interval", "yield_many against the global-queue interval",
+                    X + "rt_bench", rt + ["yield_many"],
+                    {"policy": ["ring"], "workers": [2], "global_interval": [0, 31, 61, 127]}))
+    ex += with_peers("E3_ping_pong", "ping_pong: 1,000 pairs", "rt_bench",
+                     rt + ["ping_pong"], {"workers": two})
+    ex.append(entry("E3_ping_pong_lifo", "ping_pong with and without the LIFO slot",
+                    X + "rt_bench", rt + ["ping_pong"],
+                    {"policy": ["ring", "runnext"], "workers": [2], "lifo": [0, 1]}))
+    ex.append(entry("E3_ping_pong_hog", "ping_pong beside a CPU hog, one worker",
+                    X + "rt_bench", rt + ["ping_pong_hog"],
+                    {"policy": ["global", "ring", "runnext"], "workers": [1],
+                     "lifo": [0, 1], "lifo_max": [3, 255]}, baseline={"impl": "tokio"}))
+    for impl in ("tokio", "go"):
+        ex.append(entry("E3_ping_pong_hog", "ping_pong beside a CPU hog, one worker",
+                        PEER[impl] + "rt_bench", rt + ["ping_pong_hog", "--workers", "1"],
+                        {"workers": [1]}, impl=impl))
+    ex += with_peers("E4_chained_spawn", "chained_spawn: a chain of 1,000 spawns", "rt_bench",
+                     rt + ["chained_spawn"], {"workers": two})
+    ex += with_peers("E5_injection_busy1", "10,000 injected spawns while tasks yield and stall",
+                     "rt_bench", rt + ["spawn_many_remote_busy1"], {"workers": [2]})
+    ex.append(entry("E5_injection_interval", "injection under load against the global interval",
+                    X + "rt_bench", rt + ["spawn_many_remote_busy1"],
+                    {"policy": ["ring"], "workers": [2], "global_interval": [0, 31, 61, 127]}))
+    # Tokio 1.24 never finishes busy2 (the bug #5712 fixed): Volt-C and Go only.
+    ex += with_peers("E5_injection_busy2", "10,000 injected spawns while tasks re-spawn",
+                     "rt_bench", rt + ["spawn_many_remote_busy2"], {"workers": [2]},
+                     peers=("go",))
+    ex.append(entry("E6_lifo_chain", "message chains with 10 us polls: the LIFO slot both ways",
+                    X + "lifo_chain", ["--hops", "1000" if full else "400"],
+                    {"policy": ["ring", "runnext"], "workers": [2], "lifo": [0, 1],
+                     "lifo_max": [1, 3, 255]}))
+    for bench, args in (("skynet", []), ("fib", ["--n", "32" if full else "30"])):
+        ex += with_peers(f"E7_{bench}", f"fan-out/fan-in: {bench}", "fanout",
+                         ["--bench", bench] + args, {"workers": w}, reps=3 if full else 2,
+                         warmup=1)
+    ex.append(entry("E8_skew", "bursts of Pareto-cost tasks on one worker", X + "skew", [],
+                    {"policy": POLICIES, "workers": [2], "max_searching": [0, 1, 2]}))
+    ex.append(entry("E12_numa_steal", "steal cost by topology distance (synthetic topology)",
+                    X + "numa_steal", ["--part", "steal"],
+                    {"policy": ["ring"], "workers": [8], "pin": ["compact"],
+                     "topology": [SYNTHETIC]}))
+    ex.append(entry("E13_numa_stencil", "a stencil on a two-node topology (synthetic)",
+                    X + "numa_steal", ["--part", "stencil"],
+                    {"policy": ["ring", "numa"], "workers": [8], "pin": ["compact"],
+                     "topology": [SYNTHETIC]}, baseline={"policy": "ring"}))
+    ex.append(entry("E14_oversub", "oversubscription and idle policy", X + "oversub", [],
+                    {"policy": ["ring"], "workers": [1, 2, 4], "idle": ["park", "spin", "yield"]}))
+    ex.append(entry("E14_oversub_hog", "idle policy beside a CPU hog", X + "oversub", ["--hog"],
+                    {"policy": ["ring"], "workers": [2], "idle": ["park", "spin", "yield"]}))
+    ops = ["--ops", "4000000" if full else "1000000"]
+    ex.append(entry("E15_deque", "the queues alone: owner push/pop with thieves",
+                    X + "deque_bench", ops + ["--thieves", "{thieves}"],
+                    {"policy": ["chaselev", "ring", "global"], "thieves": [0, 1, 2, 3]}))
+    ex.append(entry("E15_deque", "the queues alone: owner push/pop with thieves",
+                    X + "deque_bench_fences", ops + ["--thieves", "{thieves}"],
+                    {"policy": ["chaselev"], "thieves": [0, 1, 2, 3], "orders": ["fences"]}))
+    ex.append(entry("E16_task_cost", "what one task costs: stackless, fiber, thread",
+                    X + "task_cost", ["--result", "--kind", "{kind}"],
+                    {"kind": ["stackless", "fiber", "thread"]}, reps=3, warmup=1))
+    return ex
+
+
+def suite(name, description, reps, warmup, full):
+    return {"name": name, "description": description, "reps": reps, "warmup": warmup,
+            "seed": 1, "timeout": 600, "experiments": experiments(full)}
+
+
+def smoke():
+    return {"name": "smoke", "description": "a tiny end-to-end check of the harness (make test)",
+            "reps": 2, "warmup": 0, "seed": 1, "timeout": 60, "experiments": [
+                entry("E1_spawn_many_local", "spawn_many, spawned from a task", X + "rt_bench",
+                      ["--result", "--bench", "spawn_many_local"],
+                      {"policy": ["global", "ring"], "workers": [2]}),
+                entry("E4_chained_spawn", "chained_spawn", X + "rt_bench",
+                      ["--result", "--bench", "chained_spawn"],
+                      {"policy": ["ring"], "workers": [1, 2]},
+                      baseline={"policy": "ring", "workers": 1})]}
+
+
+def main():
+    for name, s in (("quick", suite("quick", "every figure at reduced size: the README's main "
+                                    "job (about ten minutes here)", 5, 2, False)),
+                    ("full", suite("full", "the full sweep: more repetitions, worker counts "
+                                   "and sizes", 15, 3, True)),
+                    ("smoke", smoke())):
+        with open(os.path.join(HERE, name + ".json"), "w", encoding="utf-8") as f:
+            json.dump(s, f, indent=1)
+            f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

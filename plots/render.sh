@@ -1,0 +1,48 @@
+#!/bin/sh
+# plots/render.sh RESULTS_DIR: every figure of a results directory.
+#
+# Extracts the data (plots/extract.py -> plots/data/), then runs each
+# figure's gnuplot script twice, for plots/out/<figure>.png and .svg, and
+# prints the files written. A figure without data is skipped with a message
+# (by extract.py); a gnuplot failure fails the run.
+set -eu
+
+cd "$(dirname "$0")/.."
+results=${1:-}
+if [ -z "$results" ]; then
+	echo "usage: plots/render.sh RESULTS_DIR" >&2
+	exit 2
+fi
+if [ ! -f "$results/summary.csv" ]; then
+	echo "render: no $results/summary.csv (run the harness first)" >&2
+	exit 1
+fi
+if ! command -v gnuplot >/dev/null 2>&1; then
+	echo "render: gnuplot not found (make plots installs gnuplot-nox)" >&2
+	exit 1
+fi
+
+python3 plots/extract.py "$results" --out plots/data >/dev/null
+mkdir -p plots/out
+# Figures from an earlier run that this one no longer has would mislead.
+for f in plots/out/*.png plots/out/*.svg; do
+	[ -e "$f" ] || continue
+	name=$(basename "$f"); name=${name%.*}
+	grep -q "^$name " plots/data/figures.txt || rm -f "$f"
+done
+
+written=
+while read -r name script; do
+	for fmt in png svg; do
+		out=plots/out/$name.$fmt
+		gnuplot -e "vars='plots/data/$name.vars'; fmt='$fmt'; out='$out'" "$script"
+		written="$written $out"
+	done
+done < plots/data/figures.txt
+
+if [ -z "$written" ]; then
+	echo "render: no figures (no experiment rows in $results/summary.csv)"
+	exit 0
+fi
+echo "render: figures from $results:"
+for f in $written; do echo "  $f"; done
