@@ -199,11 +199,13 @@ test: test-install $(rel_TEST) test-model test-context test-harness test-paper #
 	$(call run_tests,rel)
 
 # The harness's unit tests, then a tiny suite end to end into build/smoke/.
-test-harness: $(EXPERIMENTS) | deps ## unit-test the experiment harness and run the smoke suite
+test-harness: $(EXPERIMENTS) | deps deps-plots ## unit-test the harness; run the smoke suite end to end
 	@python3 -m unittest -q experiments.harness.test_harness
 	@python3 -m experiments.harness run --fresh --suite experiments/suites/smoke.json \
 		--out $(B)/smoke 2>$(B)/smoke.log || { cat $(B)/smoke.log; exit 1; }
-	@echo "test-harness: smoke suite ran; results in $(B)/smoke/"
+	@sh plots/render.sh $(B)/smoke $(B)/smoke/plots/out >$(B)/smoke/figures.txt
+	@test -s $(B)/smoke/plots/out/e1_spawn_many.png && test -s $(B)/smoke/plots/out/e4_chained_spawn.png
+	@echo "test-harness: smoke suite ran, figures rendered; see $(B)/smoke/"
 
 # The stack switch alone (tests/context/selftest.c), natively, and for AArch64
 # under qemu-user with a cross compiler (test-context-cross, run by CI).
@@ -213,6 +215,9 @@ test-context: | deps ## check the fiber stack switch (registers, FP control) nat
 	$(CC) -std=c11 -O2 -D_GNU_SOURCE -I. -Iinclude -o $(B)/context/selftest \
 		$(CONTEXT_SRC) core/context_x86_64.S core/context_aarch64.S -lm
 	@$(B)/context/selftest
+	$(CC) -std=c11 -O2 -D_GNU_SOURCE -DVOLT_CTX_UCONTEXT -I. -Iinclude -o $(B)/context/selftest-ucontext \
+		$(CONTEXT_SRC) -lm
+	@$(B)/context/selftest-ucontext
 
 test-context-cross: | deps-cross ## the same for AArch64, under qemu-user
 	@mkdir -p $(B)/context

@@ -8,7 +8,7 @@
 
 #include "core/context.h"
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(VOLT_CTX_UCONTEXT)
 
 void volt__ctx_trampoline(void);
 
@@ -36,7 +36,7 @@ void volt__ctx_init(struct volt__ctx *ctx, void *lo, size_t size, void (*entry)(
 	ctx->sp = sp;
 }
 
-#elif defined(__aarch64__)
+#elif defined(__aarch64__) && !defined(VOLT_CTX_UCONTEXT)
 
 void volt__ctx_trampoline(void);
 

@@ -11,14 +11,15 @@
  *   x87 control word (context_x86_64.S);
  * - AArch64 AAPCS64: x19-x28, x29 (fp), x30 (lr), sp, d8-d15 and FPCR
  *   (context_aarch64.S);
- * - elsewhere, ucontext (context_ucontext.c): portable and slow.
+ * - elsewhere, or built with -DVOLT_CTX_UCONTEXT, ucontext (context.c):
+ *   portable and slow (swapcontext makes a system call).
  */
 #ifndef VOLT_CORE_CONTEXT_H
 #define VOLT_CORE_CONTEXT_H
 
 #include <stddef.h>
 
-#if defined(__x86_64__) || defined(__aarch64__)
+#if (defined(__x86_64__) || defined(__aarch64__)) && !defined(VOLT_CTX_UCONTEXT)
 #define VOLT__CTX_ASM 1
 struct volt__ctx {
 	void *sp; /* the saved stack pointer; the asm relies on offset 0 */

@@ -9,7 +9,7 @@
  * A new context (context.c) starts with x19 = argument, x20 = entry and
  * x30 = volt__ctx_trampoline.
  */
-#if defined(__aarch64__)
+#if defined(__aarch64__) && !defined(VOLT_CTX_UCONTEXT)
 	.text
 
 	.globl	volt__ctx_switch

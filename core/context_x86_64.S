@@ -8,7 +8,7 @@
  * A new context (context.c) starts with r12 = argument, r13 = entry and the
  * return address = volt__ctx_trampoline.
  */
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(VOLT_CTX_UCONTEXT)
 	.text
 
 	.globl	volt__ctx_switch

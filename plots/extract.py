@@ -55,6 +55,7 @@ FIGURE_NAMES = {
     "E13": "e13_numa_policies",
     "E14": "e14_oversubscription",
     "E15": "e15_deque",
+    "E16": "e16_task_cost",
 }
 FIGURE_TITLES = {
     "E1": "E1 spawn_many: 10,000 empty tasks",
@@ -72,6 +73,7 @@ FIGURE_TITLES = {
     "E13": "E13 NUMA-aware policies",
     "E14": "E14 oversubscription and the idle policy",
     "E15": "E15 deque micro-benchmark and memory orders",
+    "E16": "E16 what one task costs: stackless task, fiber, OS thread",
 }
 # Within a figure, these ids come first, in this order; the rest follow sorted.
 PANEL_ORDER = [
@@ -82,7 +84,7 @@ PANEL_ORDER = [
 ]
 # Figures the paper expects even before their data exists: a missing one is
 # reported as skipped.
-EXPECTED = ["E1", "E2", "E3", "E4"]
+EXPECTED = ["E1", "E2", "E3", "E4", "E5", "E6", "E7", "E8", "E12", "E13", "E14", "E15", "E16"]
 
 PEERS = ("tokio", "go")
 TIME_UNITS = [("ns", 1.0), ("us", 1e3), ("ms", 1e6), ("s", 1e9)]

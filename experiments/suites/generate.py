@@ -69,6 +69,9 @@ def experiments(full):
                      rt + ["chained_spawn"], {"workers": two})
     ex += with_peers("E5_injection_busy1", "10,000 injected spawns while tasks yield and stall",
                      "rt_bench", rt + ["spawn_many_remote_busy1"], {"workers": [2]})
+    ex.append(entry("E5_injection_lifo", "injection under re-spawning load against the LIFO cap",
+                    X + "rt_bench", rt + ["spawn_many_remote_busy2"],
+                    {"policy": ["ring"], "workers": [2], "lifo_max": [3, 255]}))
     ex.append(entry("E5_injection_interval", "injection under load against the global interval",
                     X + "rt_bench", rt + ["spawn_many_remote_busy1"],
                     {"policy": ["ring"], "workers": [2], "global_interval": [0, 31, 61, 127]}))
@@ -101,7 +104,8 @@ def experiments(full):
     ops = ["--ops", "4000000" if full else "1000000"]
     ex.append(entry("E15_deque", "the queues alone: owner push/pop with thieves",
                     X + "deque_bench", ops + ["--thieves", "{thieves}"],
-                    {"policy": ["chaselev", "ring", "global"], "thieves": [0, 1, 2, 3]}))
+                    {"policy": ["chaselev", "ring", "global"], "thieves": [0, 1, 2, 3],
+                     "orders": ["seq_cst"]}))
     ex.append(entry("E15_deque", "the queues alone: owner push/pop with thieves",
                     X + "deque_bench_fences", ops + ["--thieves", "{thieves}"],
                     {"policy": ["chaselev"], "thieves": [0, 1, 2, 3], "orders": ["fences"]}))
@@ -130,9 +134,9 @@ def smoke():
 
 def main():
     for name, s in (("quick", suite("quick", "every figure at reduced size: the README's main "
-                                    "job (about ten minutes here)", 5, 2, False)),
+                                    "job (a few minutes here)", 10, 2, False)),
                     ("full", suite("full", "the full sweep: more repetitions, worker counts "
-                                   "and sizes", 15, 3, True)),
+                                   "and sizes", 20, 3, True)),
                     ("smoke", smoke())):
         with open(os.path.join(HERE, name + ".json"), "w", encoding="utf-8") as f:
             json.dump(s, f, indent=1)
