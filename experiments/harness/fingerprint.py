@@ -26,6 +26,16 @@ def _cpu_model():
     return platform.processor() or "unknown"
 
 
+def build_flags(path="build/flags"):
+    """The compiler and flags the library was built with (the Makefile keeps
+    them in build/flags), or VOLT_CFLAGS, or ''."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().strip()
+    except OSError:
+        return os.environ.get("VOLT_CFLAGS", "")
+
+
 def collect(suite_name, cflags="", topology=None):
     """What a reader needs to judge where the numbers came from."""
     real = _run(["lstopo-no-graphics", "--of", "synthetic", "--no-io"]) or _run(

@@ -58,8 +58,7 @@ def prepare(suite, run_dir, fresh):
         shutil.rmtree(run_dir)
     os.makedirs(run_dir, exist_ok=True)
     topologies = [str(c["topology"]) for c in suites.expand(suite) if "topology" in c]
-    fp = fingerprint.collect(suite.get("name", "?"), os.environ.get("VOLT_CFLAGS", ""),
-                             topologies)
+    fp = fingerprint.collect(suite.get("name", "?"), fingerprint.build_flags(), topologies)
     fp_id = fingerprint.fingerprint_id(fp)
     results.write_json(os.path.join(run_dir, "fingerprint.json"), fp)
     os.makedirs(os.path.join(run_dir, "fingerprints"), exist_ok=True)
