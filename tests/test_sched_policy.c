@@ -185,21 +185,27 @@ VOLT_TEST(policy_global_first)
 	}
 }
 
+/* numa with 4 workers on a synthetic two-package machine, laid compact. */
+static void numa_start(struct policy_fixture *f, int round)
+{
+	fixture_init(f, "numa");
+	f->cfg.topology = "pack:2 numa:1 core:2 pu:1";
+	f->cfg.pin = VOLT_PIN_COMPACT;
+	f->cfg.seed = (uint64_t)round + 1;
+	fixture_start(f, 4);
+}
+
 /*
- * numa: on a synthetic two-package machine, worker 0's thief pass tries its
- * package neighbour before the workers of the other package, whatever the
- * random start; `ring` picks either.
+ * numa: worker 0's thief pass tries its package neighbour before the
+ * workers of the other package, whatever the random start; `ring` picks
+ * either.
  */
 VOLT_TEST(policy_numa_steals_near_first)
 {
 	for (int round = 0; round < 20; round++) {
 		struct policy_fixture f;
 
-		fixture_init(&f, "numa");
-		f.cfg.topology = "pack:2 numa:1 core:2 pu:1";
-		f.cfg.pin = VOLT_PIN_COMPACT;
-		f.cfg.seed = (uint64_t)round + 1;
-		fixture_start(&f, 4);
+		numa_start(&f, round);
 		CHECK_LT(f.topo.dist[0][1], f.topo.dist[0][2]);
 		for (int i = 0; i < 10; i++) {
 			f.ops->push(f.state, 1, &f.tasks[i], VOLT__PUSH_YIELD);       /* near */
@@ -224,11 +230,7 @@ VOLT_TEST(policy_numa_pass_finds_a_lone_victim)
 	for (int round = 0; round < 50; round++) {
 		struct policy_fixture f;
 
-		fixture_init(&f, "numa");
-		f.cfg.topology = "pack:2 numa:1 core:2 pu:1";
-		f.cfg.pin = VOLT_PIN_COMPACT;
-		f.cfg.seed = (uint64_t)round + 1;
-		fixture_start(&f, 4);
+		numa_start(&f, round);
 		for (int i = 0; i < 4; i++)
 			f.ops->push(f.state, 3, &f.tasks[i], VOLT__PUSH_YIELD);
 		CHECK(f.ops->steal(f.state, 0, 0, 4) != NULL);
