@@ -270,10 +270,8 @@ static int run(const struct opts *o, const char *policy)
 	unsigned started = 0;
 	int ret = 1;
 
-	if (volt_config_init(&cfg)) {
-		fprintf(stderr, "deque_bench: bad VOLT_* environment variable\n");
+	if (proto_config(&cfg, "deque_bench", 0, 0))
 		return 2;
-	}
 	if (!b.ops) {
 		fprintf(stderr, "deque_bench: no policy named %s\n", policy);
 		return 2;
@@ -378,23 +376,16 @@ out:
 int main(int argc, char **argv)
 {
 	struct opts o = { .reps = DEFAULT_REPS, .warmup = DEFAULT_WARMUP, .ops = DEFAULT_OPS };
+	const struct proto_opt opts[] = {
+		{ "--reps", &o.reps, 1, ULONG_MAX },
+		{ "--warmup", &o.warmup, 0, ULONG_MAX },
+		{ "--thieves", &o.thieves, 0, MAX_THIEVES },
+		{ "--ops", &o.ops, 1, ULONG_MAX },
+		{ NULL, NULL, 0, 0 },
+	};
 	const char *policy = getenv("VOLT_SCHED");
-	bool bad = false;
 
-	for (int i = 1; i < argc && !bad; i++) {
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (proto_common_opt(argc, argv, &i, &o.reps, &o.warmup, &bad))
-			continue;
-		if (!strcmp(argv[i], "--thieves"))
-			bad |= proto_count(v, &o.thieves, 0) != 0 || o.thieves > MAX_THIEVES;
-		else if (!strcmp(argv[i], "--ops"))
-			bad |= proto_count(v, &o.ops, 1) != 0;
-		else
-			bad = true;
-		i++;
-	}
-	if (bad) {
+	if (!proto_opts_parse(argc, argv, opts)) {
 		fprintf(stderr,
 			"usage: %s [--reps N] [--warmup N] [--thieves 0..%d] [--ops N]\n"
 			"  defaults: --reps %d --warmup %d --thieves 0 --ops %d\n"

@@ -36,17 +36,9 @@
  */
 #define _GNU_SOURCE
 
-#include <errno.h>
-#include <malloc.h>
-#include <stdatomic.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
 #include <volt.h>
+
+#include "proto.h"
 
 #define SKYNET_LEAVES 1000000ull
 #define SKYNET_FANOUT 10
@@ -65,21 +57,6 @@ static struct {
 
 static atomic_int spawn_err;       /* first failed spawn, 0 if none */
 static atomic_ulong tasks_spawned; /* fib: tasks per iteration */
-
-static void note_err(int err)
-{
-	int zero = 0;
-
-	atomic_compare_exchange_strong(&spawn_err, &zero, err);
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 /* -------------------------------------------------------------- skynet */
 
@@ -129,7 +106,7 @@ static enum volt_poll sky_poll(struct volt_future *f, struct volt_cx *cx)
 				err = volt_spawn(cx->rt, &c.base, sizeof c, &s->kids[i]);
 			}
 			if (err) {
-				note_err(err);
+				proto_note_err(&spawn_err, err);
 				s->kids[i] = NULL;
 			}
 		}
@@ -218,7 +195,7 @@ static enum volt_poll fib_poll(struct volt_future *f, struct volt_cx *cx)
 		int err = volt_spawn(cx->rt, &c.base, sizeof c, &t->kids[i]);
 
 		if (err) {
-			note_err(err);
+			proto_note_err(&spawn_err, err);
 			t->kids[i] = NULL;
 		}
 	}
@@ -264,33 +241,18 @@ static int fib(struct volt_rt *rt, uint64_t *out)
 
 /* ------------------------------------------------------------ the driver */
 
-#define COUNTER(name) { #name, offsetof(struct volt_worker_metrics, name) }
-static const struct {
-	const char *name;
-	size_t off;
-} counters[] = {
-	COUNTER(steals_won), COUNTER(tasks_stolen), COUNTER(parks), COUNTER(unparks),
-	COUNTER(noop_wakes), COUNTER(lifo_hits), COUNTER(global_pops),
-	COUNTER(overflow_moves),
+static const struct proto_counter counters[] = {
+	PROTO_COUNTER(steals_won), PROTO_COUNTER(tasks_stolen), PROTO_COUNTER(parks),
+	PROTO_COUNTER(unparks), PROTO_COUNTER(noop_wakes), PROTO_COUNTER(lifo_hits),
+	PROTO_COUNTER(global_pops), PROTO_COUNTER(overflow_moves),
 };
-
-static uint64_t counter(const struct volt_worker_metrics *m, size_t off)
-{
-	return *(const uint64_t *)((const char *)m + off);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 static int app(struct volt_rt *rt, void *arg)
 {
 	bool sky = !strcmp(o.bench, "skynet");
 	uint64_t want = sky ? SKYNET_SUM : fib_expected(o.n);
 	double *ns = calloc(o.reps, sizeof *ns);
+	char stats[96];
 
 	(void)arg;
 	if (!ns)
@@ -307,15 +269,15 @@ static int app(struct volt_rt *rt, void *arg)
 		struct volt_worker_metrics m0, m1;
 		unsigned long rep = r + 1 - o.warmup;
 		double serial = 0, t;
-		uint64_t got = 0;
+		uint64_t got = 0, t0;
 		int err;
 
 		if (!sky) {
 			volatile unsigned long n = o.n; /* not folded at compile time */
 
-			serial = now_ns();
+			t0 = proto_now_ns();
 			got = fib_serial(n);
-			serial = now_ns() - serial;
+			serial = (double)(proto_now_ns() - t0);
 			if (got != want) {
 				fprintf(stderr, "fanout: serial fib(%lu) = %llu\n", o.n,
 					(unsigned long long)got);
@@ -325,9 +287,9 @@ static int app(struct volt_rt *rt, void *arg)
 		}
 		atomic_store(&tasks_spawned, 0);
 		volt_metrics_total(rt, &m0);
-		t = now_ns();
+		t0 = proto_now_ns();
 		err = sky ? skynet(rt, &got) : fib(rt, &got);
-		t = now_ns() - t;
+		t = (double)(proto_now_ns() - t0);
 		volt_metrics_total(rt, &m1);
 		if (!err)
 			err = atomic_exchange(&spawn_err, 0);
@@ -352,71 +314,46 @@ static int app(struct volt_rt *rt, void *arg)
 			printf("result,%lu,serial_time,%.3f,us\n", rep, serial / 1e3);
 			printf("result,%lu,speedup,%.3f,ratio\n", rep, serial / t);
 		}
-		for (size_t c = 0; c < sizeof counters / sizeof counters[0]; c++)
-			printf("result,%lu,%s,%llu,count\n", rep, counters[c].name,
-			       (unsigned long long)(counter(&m1, counters[c].off) -
-						    counter(&m0, counters[c].off)));
+		proto_counters_print(rep, counters, PROTO_LEN(counters), &m0, &m1);
 		fflush(stdout);
 	}
-	qsort(ns, o.reps, sizeof *ns, cmp_double);
-	printf("# fanout %s median_us=%.1f min_us=%.1f max_us=%.1f\n", o.bench,
-	       (o.reps % 2 ? ns[o.reps / 2] : (ns[o.reps / 2 - 1] + ns[o.reps / 2]) / 2) / 1e3,
-	       ns[0] / 1e3, ns[o.reps - 1] / 1e3);
+	proto_summary(stats, sizeof stats, ns, o.reps);
+	printf("# fanout %s %s\n", o.bench, stats);
 	free(ns);
 	return 0;
 }
 
-static int parse_count(const char *s, unsigned long *out, unsigned long min, unsigned long max)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(s ? s : "", &end, 10);
-	return s && *s && *s != '-' && !*end && !errno && *out >= min && *out <= max ? 0 : -1;
-}
-
 int main(int argc, char **argv)
 {
+	const struct proto_opt opts[] = {
+		{ "--n", &o.n, 0, 90 },
+		{ "--cutoff", &o.cutoff, 1, 90 },
+		{ "--reps", &o.reps, 1, 1000000 },
+		{ "--warmup", &o.warmup, 0, 1000000 },
+		{ "--workers", &o.workers, 1, VOLT_MAX_WORKERS },
+		{ NULL, NULL, 0, 0 },
+	};
 	struct volt_config cfg;
+	bool bad = false;
 	int err;
 
-	for (int i = 1; i < argc; i += 2) {
+	for (int i = 1; i < argc && !bad; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		unsigned long *dst = !strcmp(argv[i], "--n")         ? &o.n
-				     : !strcmp(argv[i], "--cutoff")  ? &o.cutoff
-				     : !strcmp(argv[i], "--reps")    ? &o.reps
-				     : !strcmp(argv[i], "--warmup")  ? &o.warmup
-				     : !strcmp(argv[i], "--workers") ? &o.workers
-								     : NULL;
 
-		if (!strcmp(argv[i], "--bench") && v &&
-		    (!strcmp(v, "skynet") || !strcmp(v, "fib"))) {
-			o.bench = v;
+		if (proto_opt(argc, argv, &i, opts, &bad))
 			continue;
-		}
-		if (!dst || parse_count(v, dst, dst == &o.reps || dst == &o.workers || dst == &o.cutoff ? 1 : 0,
-					dst == &o.workers ? VOLT_MAX_WORKERS
-					: dst == &o.n || dst == &o.cutoff ? 90 : 1000000))
-			goto usage;
+		if (!strcmp(argv[i], "--bench") && v && (!strcmp(v, "skynet") || !strcmp(v, "fib")))
+			o.bench = argv[++i];
+		else
+			bad = true;
 	}
-	if (o.n > o.cutoff + 25) /* 2^25 tasks at most */
+	if (bad || o.n > o.cutoff + 25) /* 2^25 tasks at most */
 		goto usage;
 
-	mallopt(M_TRIM_THRESHOLD, 1 << 30);
-	mallopt(M_TOP_PAD, 64 << 20);
-	mallopt(M_MMAP_THRESHOLD, 64 << 20);
-
-	if (volt_config_init(&cfg)) {
-		fprintf(stderr, "fanout: bad VOLT_* environment variable\n");
+	proto_malloc_setup_trim(1 << 30);
+	if (proto_config(&cfg, "fanout", o.workers, DEFAULT_WORKERS))
 		return 2;
-	}
-	if (o.workers)
-		cfg.workers = (unsigned)o.workers;
-	else if (!getenv("VOLT_WORKERS"))
-		cfg.workers = DEFAULT_WORKERS;
-	err = volt_run_with(&cfg, app, NULL);
-	if (err < 0)
-		fprintf(stderr, "fanout: runtime: %s\n", strerror(-err));
+	err = proto_run(&cfg, app, NULL, "fanout");
 	return err ? 1 : 0;
 
 usage:

@@ -36,19 +36,10 @@
  */
 #define _GNU_SOURCE
 
-#include <errno.h>
-#include <malloc.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
 #include <volt.h>
 
 #include "handoff.h"
+#include "proto.h"
 
 #define DEFAULT_CHAINS 1
 #define DEFAULT_HOPS 1000
@@ -66,61 +57,10 @@ static struct opts o = {
 	DEFAULT_CHAINS, DEFAULT_HOPS, DEFAULT_POLL_US, DEFAULT_REPS, DEFAULT_WARMUP, 0,
 };
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static void spin_us(unsigned long us)
-{
-	double end = now_ns() + us * 1e3;
-
-	while (now_ns() < end)
-		;
-}
-
-static void nap(void)
-{
-	struct timespec ts = { 0, 20000 };
-
-	nanosleep(&ts, NULL);
-}
-
 /* ------------------------------------------------------------ the latch */
 
-static atomic_ulong left;       /* chains still running */
+static struct proto_latch latch = PROTO_LATCH_INIT; /* chains still running */
 static atomic_ulong registered; /* hops that polled once and wait */
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
-static bool open_;
-
-static void count_down(void)
-{
-	if (atomic_fetch_sub(&left, 1) != 1)
-		return;
-	pthread_mutex_lock(&lock);
-	open_ = true;
-	pthread_cond_signal(&cond);
-	pthread_mutex_unlock(&lock);
-}
-
-static int wait_open(void)
-{
-	struct timespec deadline;
-	int err = 0;
-
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += TIMEOUT_S;
-	pthread_mutex_lock(&lock);
-	while (!open_ && err != ETIMEDOUT)
-		err = pthread_cond_timedwait(&cond, &lock, &deadline);
-	err = open_ ? 0 : -ETIMEDOUT;
-	pthread_mutex_unlock(&lock);
-	return err;
-}
 
 /* ---------------------------------------------------------------- a hop */
 
@@ -142,10 +82,10 @@ static enum volt_poll hop_poll(struct volt_future *f, struct volt_cx *cx)
 	if (h->next) {
 		handoff_send(h->next, NULL); /* wakes the next hop into our slot */
 		h->next = NULL;
-		spin_us(o.poll_us);          /* ... and keeps the worker meanwhile */
+		proto_spin_ns(o.poll_us * 1000); /* ... and keeps the worker meanwhile */
 	} else {
-		spin_us(o.poll_us);
-		count_down();
+		proto_spin_ns(o.poll_us * 1000);
+		proto_latch_count_down(&latch, 1);
 	}
 	VOLT_END(f);
 }
@@ -166,38 +106,22 @@ static const struct volt_future_ops hop_ops = { .poll = hop_poll, .drop = hop_dr
 
 /* ------------------------------------------------------------ the driver */
 
-#define COUNTER(name) { #name, offsetof(struct volt_worker_metrics, name) }
-static const struct {
-	const char *name;
-	size_t off;
-} counters[] = {
-	COUNTER(lifo_hits), COUNTER(steals_won), COUNTER(tasks_stolen), COUNTER(parks),
-	COUNTER(unparks), COUNTER(noop_wakes), COUNTER(global_pops),
+static const struct proto_counter counters[] = {
+	PROTO_COUNTER(lifo_hits), PROTO_COUNTER(steals_won), PROTO_COUNTER(tasks_stolen),
+	PROTO_COUNTER(parks), PROTO_COUNTER(unparks), PROTO_COUNTER(noop_wakes),
+	PROTO_COUNTER(global_pops),
 };
-
-static uint64_t counter(const struct volt_worker_metrics *m, size_t off)
-{
-	return *(const uint64_t *)((const char *)m + off);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 /* One iteration: its nanoseconds, or a negative errno. */
 static double one_iteration(struct volt_rt *rt, struct handoff **first,
 			    struct volt_worker_metrics *m0, struct volt_worker_metrics *m1)
 {
 	unsigned long total = o.chains * o.hops;
-	double deadline = now_ns() + TIMEOUT_S * 1e9, t0;
+	uint64_t deadline = proto_now_ns() + TIMEOUT_S * 1000000000ull, t0;
 	int err;
 
 	atomic_store(&registered, 0);
-	atomic_store(&left, o.chains);
-	open_ = false;
+	proto_latch_arm(&latch, o.chains);
 	/* Spawn each chain back to front: hop k gets its own handoff and the next one's. */
 	for (unsigned long c = 0; c < o.chains; c++) {
 		struct handoff *next = NULL;
@@ -224,19 +148,19 @@ static double one_iteration(struct volt_rt *rt, struct handoff **first,
 		first[c] = next;
 	}
 	while (atomic_load(&registered) < total) {
-		if (now_ns() > deadline)
+		if (proto_now_ns() > deadline)
 			return -ETIMEDOUT;
-		nap();
+		proto_nap();
 	}
 
 	volt_metrics_total(rt, m0);
-	t0 = now_ns();
+	t0 = proto_now_ns();
 	for (unsigned long c = 0; c < o.chains; c++)
 		handoff_send(first[c], NULL);
-	err = wait_open();
-	t0 = now_ns() - t0;
+	err = proto_latch_wait_for(&latch, TIMEOUT_S);
+	t0 = proto_now_ns() - t0;
 	volt_metrics_total(rt, m1);
-	return err ? err : t0;
+	return err ? err : (double)t0;
 }
 
 static int app(struct volt_rt *rt, void *arg)
@@ -244,6 +168,7 @@ static int app(struct volt_rt *rt, void *arg)
 	unsigned workers = volt_rt_workers(rt);
 	struct handoff **first = calloc(o.chains, sizeof *first);
 	double *ns = calloc(o.reps, sizeof *ns);
+	char stats[96];
 
 	(void)arg;
 	if (!first || !ns) {
@@ -274,68 +199,37 @@ static int app(struct volt_rt *rt, void *arg)
 		printf("result,%lu,time_per_hop,%.3f,us\n", rep, t / 1e3 / o.hops);
 		printf("result,%lu,utilisation,%.1f,pct\n", rep,
 		       100.0 * o.chains * o.hops * o.poll_us * 1e3 / (t * workers));
-		for (size_t c = 0; c < sizeof counters / sizeof counters[0]; c++)
-			printf("result,%lu,%s,%llu,count\n", rep, counters[c].name,
-			       (unsigned long long)(counter(&m1, counters[c].off) -
-						    counter(&m0, counters[c].off)));
+		proto_counters_print(rep, counters, PROTO_LEN(counters), &m0, &m1);
 		fflush(stdout);
 	}
-	qsort(ns, o.reps, sizeof *ns, cmp_double);
-	printf("# lifo_chain median_us=%.1f min_us=%.1f max_us=%.1f\n",
-	       (o.reps % 2 ? ns[o.reps / 2] : (ns[o.reps / 2 - 1] + ns[o.reps / 2]) / 2) / 1e3,
-	       ns[0] / 1e3, ns[o.reps - 1] / 1e3);
+	proto_summary(stats, sizeof stats, ns, o.reps);
+	printf("# lifo_chain %s\n", stats);
 	free(first);
 	free(ns);
 	return 0;
 }
 
-static int parse_count(const char *s, unsigned long *out, unsigned long min, unsigned long max)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(s ? s : "", &end, 10);
-	return s && *s && *s != '-' && !*end && !errno && *out >= min && *out <= max ? 0 : -1;
-}
-
 int main(int argc, char **argv)
 {
+	const struct proto_opt opts[] = {
+		{ "--chains", &o.chains, 1, 100000000 },
+		{ "--hops", &o.hops, 1, 100000000 },
+		{ "--poll-us", &o.poll_us, 0, 100000000 },
+		{ "--reps", &o.reps, 1, 100000000 },
+		{ "--warmup", &o.warmup, 0, 100000000 },
+		{ "--workers", &o.workers, 1, VOLT_MAX_WORKERS },
+		{ NULL, NULL, 0, 0 },
+	};
 	struct volt_config cfg;
 	int err;
 
-	for (int i = 1; i < argc; i += 2) {
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		unsigned long *dst = !strcmp(argv[i], "--chains")    ? &o.chains
-				     : !strcmp(argv[i], "--hops")    ? &o.hops
-				     : !strcmp(argv[i], "--poll-us") ? &o.poll_us
-				     : !strcmp(argv[i], "--reps")    ? &o.reps
-				     : !strcmp(argv[i], "--warmup")  ? &o.warmup
-				     : !strcmp(argv[i], "--workers") ? &o.workers
-								     : NULL;
-		unsigned long min = dst == &o.warmup || dst == &o.poll_us ? 0 : 1;
-		unsigned long max = dst == &o.workers ? VOLT_MAX_WORKERS : 100000000;
-
-		if (!dst || parse_count(v, dst, min, max))
-			goto usage;
-	}
-	if (o.chains * o.hops > 10000000)
+	if (!proto_opts_parse(argc, argv, opts) || o.chains * o.hops > 10000000)
 		goto usage;
 
-	mallopt(M_TRIM_THRESHOLD, 512 << 20);
-	mallopt(M_TOP_PAD, 64 << 20);
-	mallopt(M_MMAP_THRESHOLD, 64 << 20);
-
-	if (volt_config_init(&cfg)) {
-		fprintf(stderr, "lifo_chain: bad VOLT_* environment variable\n");
+	proto_malloc_setup();
+	if (proto_config(&cfg, "lifo_chain", o.workers, DEFAULT_WORKERS))
 		return 2;
-	}
-	if (o.workers)
-		cfg.workers = (unsigned)o.workers;
-	else if (!getenv("VOLT_WORKERS"))
-		cfg.workers = DEFAULT_WORKERS;
-	err = volt_run_with(&cfg, app, NULL);
-	if (err < 0)
-		fprintf(stderr, "lifo_chain: runtime: %s\n", strerror(-err));
+	err = proto_run(&cfg, app, NULL, "lifo_chain");
 	return err ? 1 : 0;
 
 usage:

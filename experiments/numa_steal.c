@@ -267,9 +267,7 @@ static void spawn_chunk(struct volt_rt *rt, uint32_t c, uint32_t k, int spawner)
 	int err = volt_spawn(rt, &t.base, sizeof t, NULL);
 
 	if (err) {
-		int zero = 0;
-
-		atomic_compare_exchange_strong(&task_err, &zero, err);
+		proto_note_err(&task_err, err);
 		/* this chunk's remaining sweeps will never run */
 		proto_latch_count_down(&latch, st.sweeps - k);
 	}
@@ -328,22 +326,21 @@ static int stencil_run(struct volt_rt *rt)
 {
 	struct volt_future root = VOLT_FUTURE_INIT(&root_ops);
 	size_t n = st.chunks * st.size;
-	int err;
 
 	for (size_t i = 0; i < n; i++)
 		st.buf[0][i] = (double)(i % 1024) / 1024;
 	for (unsigned p = 0; p < 2; p++)
 		for (unsigned long c = 0; c < st.chunks; c++)
 			atomic_store(&st.deps[p][c], inputs(c));
-	proto_latch_arm(&latch, st.chunks * st.sweeps);
-	err = volt_spawn(rt, &root, sizeof root, NULL);
-	if (err)
-		return err;
-	proto_latch_wait(&latch);
-	return atomic_exchange(&task_err, 0);
+	return proto_latch_round(rt, &latch, st.chunks * st.sweeps, &root, sizeof root, &task_err);
 }
 
 /* ----------------------------------------------------------- driver */
+
+/* The counters reported per stencil repetition, in this order. */
+static const struct proto_counter counters[] = {
+	PROTO_COUNTER_AS("steals", steals_won), PROTO_COUNTER(tasks_stolen),
+};
 
 static void metric_k(unsigned long rep, const char *prefix, unsigned k, double v, const char *unit)
 {
@@ -433,10 +430,7 @@ static int run(const struct opts *o, struct volt_config *cfg)
 			if (timed) {
 				proto_result(rep, "time_per_iter", (double)(t1 - t0) / 1e3, "us");
 				proto_result(rep, "busy_us", (double)busy / 1e3, "us");
-				proto_result(rep, "steals", (double)(m1.steals_won - m0.steals_won),
-					     "count");
-				proto_result(rep, "tasks_stolen",
-					     (double)(m1.tasks_stolen - m0.tasks_stolen), "count");
+				proto_counters_print(rep, counters, PROTO_LEN(counters), &m0, &m1);
 				for (unsigned k = 1; k < NCLASSES; k++)
 					metric_k(rep, "moves_dist", k, (double)moves[k], "count");
 			}
@@ -480,30 +474,29 @@ int main(int argc, char **argv)
 		.chunk_size = CHUNK_SIZE, .sweeps = SWEEPS, .rounds = STEAL_ROUNDS,
 		.steal = true, .stencil = true,
 	};
+	const struct proto_opt opts[] = {
+		{ "--reps", &o.reps, 1, ULONG_MAX },
+		{ "--warmup", &o.warmup, 0, ULONG_MAX },
+		{ "--chunks", &o.chunks, 1, 65536 },
+		{ "--chunk-size", &o.chunk_size, 1, 1ul << 24 },
+		{ "--sweeps", &o.sweeps, 1, 1000000 },
+		{ "--rounds", &o.rounds, 1, ULONG_MAX },
+		{ NULL, NULL, 0, 0 },
+	};
 	struct volt_config cfg;
 	bool bad = false;
 
 	for (int i = 1; i < argc && !bad; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if (proto_common_opt(argc, argv, &i, &o.reps, &o.warmup, &bad))
-			continue;
 		if (!strcmp(argv[i], "--part") && v) {
 			o.steal = !strcmp(v, "all") || !strcmp(v, "steal");
 			o.stencil = !strcmp(v, "all") || !strcmp(v, "stencil");
 			bad |= !o.steal && !o.stencil;
-		} else if (!strcmp(argv[i], "--chunks")) {
-			bad |= proto_count(v, &o.chunks, 1) != 0 || o.chunks > 65536;
-		} else if (!strcmp(argv[i], "--chunk-size")) {
-			bad |= proto_count(v, &o.chunk_size, 1) != 0 || o.chunk_size > (1ul << 24);
-		} else if (!strcmp(argv[i], "--sweeps")) {
-			bad |= proto_count(v, &o.sweeps, 1) != 0 || o.sweeps > 1000000;
-		} else if (!strcmp(argv[i], "--rounds")) {
-			bad |= proto_count(v, &o.rounds, 1) != 0;
+			i++;
 		} else {
-			bad = true;
+			bad |= !proto_opt(argc, argv, &i, opts, &bad);
 		}
-		i++;
 	}
 	if (bad) {
 		fprintf(stderr,
@@ -518,9 +511,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	proto_malloc_setup();
-	if (volt_config_init(&cfg)) {
-		fprintf(stderr, "numa_steal: bad VOLT_* environment variable\n");
+	if (proto_config(&cfg, "numa_steal", 0, 0))
 		return 2;
-	}
 	return run(&o, &cfg);
 }

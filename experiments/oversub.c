@@ -119,20 +119,9 @@ struct root {
 
 static enum volt_poll root_poll(struct volt_future *f, struct volt_cx *cx)
 {
-	unsigned long n = ((struct root *)f)->n;
 	struct volt_future j = VOLT_FUTURE_INIT(&job_ops);
 
-	for (unsigned long i = 0; i < n; i++) {
-		int err = volt_spawn(cx->rt, &j, sizeof j, NULL);
-
-		if (err) {
-			int zero = 0;
-
-			atomic_compare_exchange_strong(&task_err, &zero, err);
-			proto_latch_count_down(&latch, n - i);
-			break;
-		}
-	}
+	proto_spawn_copies(cx->rt, &j, sizeof j, ((struct root *)f)->n, &latch, &task_err);
 	return VOLT_READY;
 }
 
@@ -169,12 +158,7 @@ static int one_iteration(struct volt_rt *rt, const struct opts *o)
 	for (unsigned long w = 0; w < o->waves; w++) {
 		int err;
 
-		proto_latch_arm(&latch, o->tasks);
-		err = volt_spawn(rt, &r.base, sizeof r, NULL);
-		if (err)
-			return err;
-		proto_latch_wait(&latch);
-		err = atomic_exchange(&task_err, 0);
+		err = proto_latch_round(rt, &latch, o->tasks, &r.base, sizeof r, &task_err);
 		if (err)
 			return err;
 		if (o->gap_us)
@@ -182,6 +166,11 @@ static int one_iteration(struct volt_rt *rt, const struct opts *o)
 	}
 	return 0;
 }
+
+/* The counters reported per iteration, in this order. */
+static const struct proto_counter counters[] = {
+	PROTO_COUNTER(parks), PROTO_COUNTER(unparks), PROTO_COUNTER(noop_wakes),
+};
 
 struct app_arg {
 	const struct opts *o;
@@ -225,9 +214,7 @@ static int app(struct volt_rt *rt, void *arg)
 		proto_result(rep, "cpu_per_wall", cpu / wall, "ratio");
 		if (o->hog)
 			proto_result(rep, "hog_cpu_per_wall", hog / wall, "ratio");
-		proto_result(rep, "parks", (double)(m1.parks - m0.parks), "count");
-		proto_result(rep, "unparks", (double)(m1.unparks - m0.unparks), "count");
-		proto_result(rep, "noop_wakes", (double)(m1.noop_wakes - m0.noop_wakes), "count");
+		proto_counters_print(rep, counters, PROTO_LEN(counters), &m0, &m1);
 		fflush(stdout);
 	}
 	return 0;
@@ -239,6 +226,15 @@ int main(int argc, char **argv)
 		.reps = DEFAULT_REPS, .warmup = DEFAULT_WARMUP, .waves = WAVES,
 		.tasks = WAVE_TASKS, .task_us = TASK_US, .gap_us = GAP_US,
 	};
+	const struct proto_opt opts[] = {
+		{ "--reps", &o.reps, 1, ULONG_MAX },
+		{ "--warmup", &o.warmup, 0, ULONG_MAX },
+		{ "--waves", &o.waves, 1, 100000 },
+		{ "--tasks", &o.tasks, 1, 10000000 },
+		{ "--task-us", &o.task_us, 1, 1000000 },
+		{ "--gap-us", &o.gap_us, 0, 10000000 },
+		{ NULL, NULL, 0, 0 },
+	};
 	struct app_arg a = { .o = &o };
 	struct volt_config cfg;
 	pthread_t hog;
@@ -246,25 +242,10 @@ int main(int argc, char **argv)
 	int err;
 
 	for (int i = 1; i < argc && !bad; i++) {
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (proto_common_opt(argc, argv, &i, &o.reps, &o.warmup, &bad))
-			continue;
-		if (!strcmp(argv[i], "--hog")) {
+		if (!strcmp(argv[i], "--hog"))
 			o.hog = true;
-			continue;
-		}
-		if (!strcmp(argv[i], "--waves"))
-			bad |= proto_count(v, &o.waves, 1) != 0 || o.waves > 100000;
-		else if (!strcmp(argv[i], "--tasks"))
-			bad |= proto_count(v, &o.tasks, 1) != 0 || o.tasks > 10000000;
-		else if (!strcmp(argv[i], "--task-us"))
-			bad |= proto_count(v, &o.task_us, 1) != 0 || o.task_us > 1000000;
-		else if (!strcmp(argv[i], "--gap-us"))
-			bad |= proto_count(v, &o.gap_us, 0) != 0 || o.gap_us > 10000000;
 		else
-			bad = true;
-		i++;
+			bad |= !proto_opt(argc, argv, &i, opts, &bad);
 	}
 	if (bad) {
 		fprintf(stderr,
@@ -277,10 +258,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	proto_malloc_setup();
-	if (volt_config_init(&cfg)) {
-		fprintf(stderr, "oversub: bad VOLT_* environment variable\n");
+	if (proto_config(&cfg, "oversub", 0, 0))
 		return 2;
-	}
 	/* calibrated before the hog starts, so it measures an uncontended core */
 	loops_per_task = (uint64_t)(calibrate() * (double)o.task_us * 1e3);
 	if (!loops_per_task)
@@ -294,12 +273,10 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	err = volt_run_with(&cfg, app, &a);
+	err = proto_run(&cfg, app, &a, "oversub");
 	if (o.hog) {
 		atomic_store(&hog_stop, true);
 		pthread_join(hog, NULL);
 	}
-	if (err < 0)
-		fprintf(stderr, "oversub: runtime: %s\n", strerror(-err));
 	return err == 0 ? 0 : 1;
 }

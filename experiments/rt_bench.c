@@ -48,19 +48,10 @@
  */
 #define _GNU_SOURCE
 
-#include <errno.h>
-#include <stddef.h>
-#include <malloc.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
 #include <volt.h>
 
 #include "handoff.h"
+#include "proto.h"
 
 /* The constants, the same in all three implementations. */
 #define SPAWN_MANY 10000      /* tasks per spawn_many iteration */
@@ -84,85 +75,16 @@
  * The completion signal: a count; the task taking it to zero wakes the
  * main thread (Tokio's bench uses a std sync_channel here, Go a channel).
  */
-struct latch {
-	atomic_ulong left;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool open;
-};
-
-static struct latch latch = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.cond = PTHREAD_COND_INITIALIZER,
-};
+static struct proto_latch latch = PROTO_LATCH_INIT;
 
 /* First error a task met (a failed spawn), 0 if none. */
 static atomic_int task_err;
 
-static void latch_arm(unsigned long n)
-{
-	atomic_store(&latch.left, n);
-	latch.open = false;
-}
-
-static void latch_count_down(unsigned long n)
-{
-	if (atomic_fetch_sub(&latch.left, n) != n)
-		return;
-	pthread_mutex_lock(&latch.lock);
-	latch.open = true;
-	pthread_cond_signal(&latch.cond);
-	pthread_mutex_unlock(&latch.lock);
-}
-
-/* 0 once the latch opened, -ETIMEDOUT after ITER_TIMEOUT_S seconds. */
-static int latch_wait(void)
-{
-	struct timespec deadline;
-	int err = 0;
-
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += ITER_TIMEOUT_S;
-	pthread_mutex_lock(&latch.lock);
-	while (!latch.open && err != ETIMEDOUT)
-		err = pthread_cond_timedwait(&latch.cond, &latch.lock, &deadline);
-	err = latch.open ? 0 : -ETIMEDOUT;
-	pthread_mutex_unlock(&latch.lock);
-	return err;
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-/* Busy-waits `us` microseconds on the calling thread (a long poll). */
-static void spin_us(unsigned us)
-{
-	double end = now_ns() + us * 1e3;
-
-	while (now_ns() < end)
-		;
-}
-
-/* Sleeps a little; the main thread's untimed waits for tasks poll with it. */
-static void nap(void)
-{
-	struct timespec ts = { 0, 20000 };
-
-	nanosleep(&ts, NULL);
-}
-
 /* A spawn failed: remember why and count down the tasks that will never run. */
 static void spawn_failed(int err, unsigned long never_run)
 {
-	int zero = 0;
-
-	atomic_compare_exchange_strong(&task_err, &zero, err);
-	latch_count_down(never_run);
+	proto_note_err(&task_err, err);
+	proto_latch_count_down(&latch, never_run);
 }
 
 /* ------------------------------------------------- spawn_many_{local,remote} */
@@ -175,7 +97,7 @@ static enum volt_poll child_poll(struct volt_future *f, struct volt_cx *cx)
 {
 	(void)f;
 	(void)cx;
-	latch_count_down(1);
+	proto_latch_count_down(&latch, 1);
 	return VOLT_READY;
 }
 
@@ -185,14 +107,7 @@ static void spawn_children(struct volt_rt *rt, unsigned long n)
 {
 	struct child c = { .base = VOLT_FUTURE_INIT(&child_ops) };
 
-	for (unsigned long i = 0; i < n; i++) {
-		int err = volt_spawn(rt, &c.base, sizeof c, NULL);
-
-		if (err) {
-			spawn_failed(err, n - i);
-			return;
-		}
-	}
+	proto_spawn_copies(rt, &c.base, sizeof c, n, &latch, &task_err);
 }
 
 struct spawner {
@@ -218,13 +133,13 @@ static int spawn_many_local(struct volt_rt *rt)
 {
 	struct spawner s = { .base = VOLT_FUTURE_INIT(&spawner_ops) };
 
-	latch_arm(SPAWN_MANY);
+	proto_latch_arm(&latch, SPAWN_MANY);
 	return spawn_root(rt, &s.base, sizeof s);
 }
 
 static int spawn_many_remote(struct volt_rt *rt)
 {
-	latch_arm(SPAWN_MANY);
+	proto_latch_arm(&latch, SPAWN_MANY);
 	spawn_children(rt, SPAWN_MANY);
 	return 0;
 }
@@ -244,7 +159,7 @@ static enum volt_poll yielder_poll(struct volt_future *f, struct volt_cx *cx)
 	VOLT_BEGIN(f);
 	for (y->i = 0; y->i < YIELD_COUNT; y->i++)
 		VOLT_AWAIT(f, cx, volt_yield_now(&y->y));
-	latch_count_down(1);
+	proto_latch_count_down(&latch, 1);
 	VOLT_END(f);
 }
 
@@ -254,15 +169,8 @@ static int yield_many(struct volt_rt *rt)
 {
 	struct yielder y = { .base = VOLT_FUTURE_INIT(&yielder_ops) };
 
-	latch_arm(YIELD_TASKS);
-	for (unsigned long i = 0; i < YIELD_TASKS; i++) {
-		int err = volt_spawn(rt, &y.base, sizeof y, NULL);
-
-		if (err) {
-			spawn_failed(err, YIELD_TASKS - i);
-			break;
-		}
-	}
+	proto_latch_arm(&latch, YIELD_TASKS);
+	proto_spawn_copies(rt, &y.base, sizeof y, YIELD_TASKS, &latch, &task_err);
 	return 0;
 }
 
@@ -315,7 +223,7 @@ static enum volt_poll ping_poll(struct volt_future *f, struct volt_cx *cx)
 		p->h2 = h2;
 	}
 	VOLT_AWAIT(f, cx, handoff_recv(&p->rx, p->h2));
-	latch_count_down(1);
+	proto_latch_count_down(&latch, 1);
 	VOLT_END(f);
 }
 
@@ -327,14 +235,7 @@ static enum volt_poll pairs_poll(struct volt_future *f, struct volt_cx *cx)
 	struct ping p = { .base = VOLT_FUTURE_INIT(&ping_ops) };
 
 	(void)f;
-	for (unsigned long i = 0; i < PING_PONG_PAIRS; i++) {
-		int err = volt_spawn(cx->rt, &p.base, sizeof p, NULL);
-
-		if (err) {
-			spawn_failed(err, PING_PONG_PAIRS - i);
-			break;
-		}
-	}
+	proto_spawn_copies(cx->rt, &p.base, sizeof p, PING_PONG_PAIRS, &latch, &task_err);
 	return VOLT_READY;
 }
 
@@ -344,7 +245,7 @@ static int ping_pong(struct volt_rt *rt)
 {
 	struct volt_future root = VOLT_FUTURE_INIT(&pairs_ops);
 
-	latch_arm(PING_PONG_PAIRS);
+	proto_latch_arm(&latch, PING_PONG_PAIRS);
 	return spawn_root(rt, &root, sizeof root);
 }
 
@@ -365,7 +266,7 @@ static void chain_iter(struct volt_rt *rt, unsigned n)
 	int err;
 
 	if (n == 0) {
-		latch_count_down(1);
+		proto_latch_count_down(&latch, 1);
 		return;
 	}
 	err = volt_spawn(rt, &next.base, sizeof next, NULL);
@@ -383,7 +284,7 @@ static int chained_spawn(struct volt_rt *rt)
 {
 	struct link root = { .base = VOLT_FUTURE_INIT(&link_ops), .n = CHAIN_LENGTH };
 
-	latch_arm(1);
+	proto_latch_arm(&latch, 1);
 	return spawn_root(rt, &root.base, sizeof root);
 }
 
@@ -404,7 +305,7 @@ static atomic_bool hog_running;
 static unsigned long hog_rounds = HOG_ROUNDS;
 static struct volt_join *hog_join;
 static atomic_ulong hog_slices; /* slices the hog has spun */
-static double pair_ns;          /* written by the ping task before it opens the latch */
+static double pair_ns;            /* written by the ping task before it opens the latch */
 static unsigned long pair_slices; /* hog slices while the pair ran, likewise */
 
 static struct handoff *handoff_or_die(void)
@@ -430,7 +331,7 @@ static enum volt_poll hog_poll(struct volt_future *f, struct volt_cx *cx)
 	VOLT_BEGIN(f);
 	atomic_store(&hog_running, true);
 	while (!atomic_load_explicit(&hog_stop, memory_order_relaxed)) {
-		spin_us(HOG_SLICE_US);
+		proto_spin_ns(HOG_SLICE_US * 1000);
 		atomic_fetch_add_explicit(&hog_slices, 1, memory_order_relaxed);
 		VOLT_AWAIT(f, cx, volt_yield_now(&h->y));
 	}
@@ -468,7 +369,7 @@ struct hog_ping {
 	struct handoff *out, *answer;
 	struct handoff_recv rx;
 	unsigned long i, slices0;
-	double t0;
+	uint64_t t0;
 };
 
 static enum volt_poll hog_ping_poll(struct volt_future *f, struct volt_cx *cx)
@@ -489,7 +390,7 @@ static enum volt_poll hog_ping_poll(struct volt_future *f, struct volt_cx *cx)
 		}
 		p->out = first;
 	}
-	p->t0 = now_ns();
+	p->t0 = proto_now_ns();
 	p->slices0 = atomic_load(&hog_slices);
 	for (p->i = 0; p->i < hog_rounds; p->i++) {
 		p->answer = handoff_or_die();
@@ -497,10 +398,10 @@ static enum volt_poll hog_ping_poll(struct volt_future *f, struct volt_cx *cx)
 		VOLT_AWAIT(f, cx, handoff_recv(&p->rx, p->answer));
 		p->out = p->rx.value;
 	}
-	pair_ns = now_ns() - p->t0;
+	pair_ns = (double)(proto_now_ns() - p->t0);
 	pair_slices = atomic_load(&hog_slices) - p->slices0;
 	handoff_send(p->out, NULL);
-	latch_count_down(1);
+	proto_latch_count_down(&latch, 1);
 	VOLT_END(f);
 }
 
@@ -517,7 +418,7 @@ static int hog_setup(struct volt_rt *rt)
 	if (err)
 		return err;
 	while (!atomic_load(&hog_running))
-		nap();
+		proto_nap();
 	return 0;
 }
 
@@ -525,7 +426,7 @@ static int ping_pong_hog(struct volt_rt *rt)
 {
 	struct hog_ping p = { .base = VOLT_FUTURE_INIT(&hog_ping_ops) };
 
-	latch_arm(1);
+	proto_latch_arm(&latch, 1);
 	return spawn_root(rt, &p.base, sizeof p);
 }
 
@@ -562,7 +463,7 @@ static enum volt_poll busy1_poll(struct volt_future *f, struct volt_cx *cx)
 	atomic_fetch_add(&busy_started, 1);
 	while (!atomic_load_explicit(&busy_stop, memory_order_relaxed)) {
 		VOLT_AWAIT(f, cx, volt_yield_now(&b->y));
-		spin_us(BUSY_STALL_US);
+		proto_spin_ns(BUSY_STALL_US * 1000);
 	}
 	atomic_fetch_sub(&busy_live, 1);
 	VOLT_END(f);
@@ -588,7 +489,7 @@ static enum volt_poll busy2_poll(struct volt_future *f, struct volt_cx *cx)
 		atomic_fetch_sub(&busy_live, 1); /* the chain ends */
 		return VOLT_READY;
 	}
-	spin_us(BUSY_STALL_US);
+	proto_spin_ns(BUSY_STALL_US * 1000);
 	if (volt_spawn(cx->rt, &next.base, sizeof next, NULL))
 		atomic_fetch_sub(&busy_live, 1); /* cannot go on: the chain ends */
 	return VOLT_READY;
@@ -609,12 +510,12 @@ static int busy_setup(struct volt_rt *rt, const struct volt_future *f, size_t si
 			return err;
 		}
 	}
-	double deadline = now_ns() + ITER_TIMEOUT_S * 1e9;
+	uint64_t deadline = proto_now_ns() + ITER_TIMEOUT_S * 1000000000ull;
 
 	while (atomic_load(&busy_started) < n) {
-		if (now_ns() > deadline)
+		if (proto_now_ns() > deadline)
 			return -ETIMEDOUT; /* the caller stops them */
-		nap();
+		proto_nap();
 	}
 	return 0;
 }
@@ -638,7 +539,7 @@ static void busy_teardown(struct volt_rt *rt)
 	(void)rt;
 	atomic_store(&busy_stop, true);
 	while (atomic_load(&busy_live))
-		nap();
+		proto_nap();
 }
 
 /* ------------------------------------------------------------- the driver */
@@ -675,27 +576,19 @@ struct opts {
 	char summary[192];
 };
 
-/* The counters reported per iteration with --result, by name. */
-#define COUNTER(name) { #name, offsetof(struct volt_worker_metrics, name) }
-static const struct {
-	const char *name;
-	size_t off;
-} counters[] = {
-	COUNTER(steals_won), COUNTER(tasks_stolen), COUNTER(parks), COUNTER(unparks),
-	COUNTER(noop_wakes), COUNTER(lifo_hits), COUNTER(global_pops),
-	COUNTER(budget_exhausted), COUNTER(overflow_moves),
+/* The counters reported per iteration with --result, in this order. */
+static const struct proto_counter counters[] = {
+	PROTO_COUNTER(steals_won), PROTO_COUNTER(tasks_stolen), PROTO_COUNTER(parks),
+	PROTO_COUNTER(unparks), PROTO_COUNTER(noop_wakes), PROTO_COUNTER(lifo_hits),
+	PROTO_COUNTER(global_pops), PROTO_COUNTER(budget_exhausted), PROTO_COUNTER(overflow_moves),
 };
-
-static uint64_t counter(const struct volt_worker_metrics *m, size_t off)
-{
-	return *(const uint64_t *)((const char *)m + off);
-}
 
 /* One iteration: its nanoseconds, or a negative errno; the counters around its timed part. */
 static double one_iteration(struct volt_rt *rt, const struct bench *b,
 			    struct volt_worker_metrics *m0, struct volt_worker_metrics *m1)
 {
-	double t0, t;
+	uint64_t t0;
+	double t;
 	int err = b->setup ? b->setup(rt) : 0;
 
 	if (err) {
@@ -706,11 +599,11 @@ static double one_iteration(struct volt_rt *rt, const struct bench *b,
 		return err;
 	}
 	volt_metrics_total(rt, m0);
-	t0 = now_ns();
+	t0 = proto_now_ns();
 	err = b->start(rt);
 	if (!err) /* else the root never ran: nothing to wait for */
-		err = latch_wait();
-	t = now_ns() - t0;
+		err = proto_latch_wait_for(&latch, ITER_TIMEOUT_S);
+	t = (double)(proto_now_ns() - t0);
 	volt_metrics_total(rt, m1);
 	if (b->teardown)
 		b->teardown(rt);
@@ -721,19 +614,6 @@ static double one_iteration(struct volt_rt *rt, const struct bench *b,
 	return b->start == ping_pong_hog ? pair_ns : t;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* The median of n sorted values (the mean of the middle two if n is even). */
-static double median(const double *v, unsigned long n)
-{
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* Runs o->b on rt: warm-up, then the timed iterations. */
 static int app(struct volt_rt *rt, void *arg)
 {
@@ -742,6 +622,7 @@ static int app(struct volt_rt *rt, void *arg)
 	const char *policy = volt_rt_scheduler(rt);
 	unsigned workers = volt_rt_workers(rt);
 	double *ns = calloc(o->reps, sizeof *ns);
+	char stats[96];
 
 	if (!ns)
 		return -ENOMEM;
@@ -772,34 +653,27 @@ static int app(struct volt_rt *rt, void *arg)
 			printf("result,%lu,time_per_round_trip,%.1f,ns\n", rep, t / hog_rounds);
 			printf("result,%lu,hog_slices,%lu,count\n", rep, pair_slices);
 		}
-		for (size_t c = 0; c < sizeof counters / sizeof counters[0]; c++)
-			printf("result,%lu,%s,%llu,count\n", rep, counters[c].name,
-			       (unsigned long long)(counter(&m1, counters[c].off) -
-						    counter(&m0, counters[c].off)));
+		proto_counters_print(rep, counters, PROTO_LEN(counters), &m0, &m1);
 	}
 	fflush(stdout);
-	qsort(ns, o->reps, sizeof *ns, cmp_double);
-	snprintf(o->summary, sizeof o->summary,
-		 "# volt %-17s policy=%s workers=%u reps=%lu median_us=%.1f min_us=%.1f max_us=%.1f",
-		 b->name, policy, workers, o->reps, median(ns, o->reps) / 1e3, ns[0] / 1e3,
-		 ns[o->reps - 1] / 1e3);
+	proto_summary(stats, sizeof stats, ns, o->reps);
+	snprintf(o->summary, sizeof o->summary, "# volt %-17s policy=%s workers=%u reps=%lu %s",
+		 b->name, policy, workers, o->reps, stats);
 	free(ns);
 	return 0;
-}
-
-static int parse_count(const char *s, unsigned long *out, unsigned long min)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(s ? s : "", &end, 10);
-	return s && *s && !*end && !errno && *out >= min ? 0 : -1;
 }
 
 int main(int argc, char **argv)
 {
 	struct opts o = { .bench = "all" };
-	bool reps_set = false, warmup_set = false, known;
+	const struct proto_opt opts[] = {
+		{ "--reps", &o.reps, 1, ULONG_MAX },
+		{ "--warmup", &o.warmup, 0, ULONG_MAX },
+		{ "--workers", &o.workers, 1, VOLT_MAX_WORKERS },
+		{ "--rounds", &hog_rounds, 1, ULONG_MAX },
+		{ NULL, NULL, 0, 0 },
+	};
+	bool reps_set = false, warmup_set = false, bad = false, known;
 	char summary[NBENCHES][192];
 	unsigned nsum = 0;
 
@@ -808,37 +682,27 @@ int main(int argc, char **argv)
 			printf("%s\n", volt_sched_name(i));
 		return 0;
 	}
-	for (int i = 1; i < argc; i++) {
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+	for (int i = 1; i < argc && !bad; i++) {
+		const char *arg = argv[i];
 
-		if (!strcmp(argv[i], "--result")) {
+		if (proto_opt(argc, argv, &i, opts, &bad)) {
+			reps_set |= !strcmp(arg, "--reps");
+			warmup_set |= !strcmp(arg, "--warmup");
+		} else if (!strcmp(arg, "--result")) {
 			o.result = true;
-			continue;
+		} else if (!strcmp(arg, "--bench") && i + 1 < argc) {
+			o.bench = argv[++i];
+		} else {
+			bad = true;
 		}
-		if (!strcmp(argv[i], "--bench") && v)
-			o.bench = v;
-		else if (!strcmp(argv[i], "--reps") && !parse_count(v, &o.reps, 1))
-			reps_set = true;
-		else if (!strcmp(argv[i], "--warmup") && !parse_count(v, &o.warmup, 0))
-			warmup_set = true;
-		else if (!strcmp(argv[i], "--workers") && !parse_count(v, &o.workers, 1))
-			;
-		else if (!strcmp(argv[i], "--rounds") && !parse_count(v, &hog_rounds, 1))
-			;
-		else
-			goto usage;
-		i++;
 	}
 	known = !strcmp(o.bench, "all") && !o.result; /* --result: one benchmark */
 	for (size_t i = 0; i < NBENCHES; i++)
 		known |= !strcmp(o.bench, benches[i].name);
-	if (!known || o.workers > VOLT_MAX_WORKERS)
+	if (bad || !known)
 		goto usage;
 
-	/* Keep freed memory in the process: no page faults after the warm-up. */
-	mallopt(M_TRIM_THRESHOLD, 512 << 20);
-	mallopt(M_TOP_PAD, 64 << 20);
-	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	proto_malloc_setup();
 
 	if (!o.result)
 		printf("impl,bench,policy,workers,rep,ns\n");
@@ -849,24 +713,14 @@ int main(int argc, char **argv)
 
 		if (strcmp(o.bench, "all") && strcmp(o.bench, b->name))
 			continue;
-		if (volt_config_init(&cfg)) { /* VOLT_SCHED and the other knobs */
-			fprintf(stderr, "rt_bench: bad VOLT_* environment variable\n");
+		if (proto_config(&cfg, "rt_bench", b->one_worker ? 1 : o.workers, DEFAULT_WORKERS))
 			return 2;
-		}
-		if (b->one_worker)
-			cfg.workers = 1;
-		else if (o.workers)
-			cfg.workers = (unsigned)o.workers;
-		else if (!getenv("VOLT_WORKERS"))
-			cfg.workers = DEFAULT_WORKERS;
 		o.b = b;
 		if (!reps_set)
 			o.reps = b->reps;
 		if (!warmup_set)
 			o.warmup = b->warmup;
-		err = volt_run_with(&cfg, app, &o); /* a fresh runtime per benchmark */
-		if (err < 0)
-			fprintf(stderr, "rt_bench: runtime: %s\n", strerror(-err));
+		err = proto_run(&cfg, app, &o, "rt_bench"); /* a fresh runtime per benchmark */
 		if (err)
 			return err == 3 ? 3 : 1;
 		memcpy(summary[nsum++], o.summary, sizeof o.summary);

@@ -136,9 +136,7 @@ static enum volt_poll root_poll(struct volt_future *f, struct volt_cx *cx)
 		j.cost_ns = r->costs[i];
 		err = volt_spawn(cx->rt, &j.base, sizeof j, NULL);
 		if (err) {
-			int zero = 0;
-
-			atomic_compare_exchange_strong(&task_err, &zero, err);
+			proto_note_err(&task_err, err);
 			proto_latch_count_down(&latch, r->n - i);
 			break;
 		}
@@ -173,12 +171,7 @@ static int one_iteration(struct volt_rt *rt, const struct opts *o, struct iter_r
 
 		for (unsigned w = 0; w < nw; w++)
 			atomic_store(&first_poll_ns[w], 0);
-		proto_latch_arm(&latch, o->tasks);
-		err = volt_spawn(rt, &r.base, sizeof r, NULL);
-		if (err)
-			return err;
-		proto_latch_wait(&latch);
-		err = atomic_exchange(&task_err, 0);
+		err = proto_latch_round(rt, &latch, o->tasks, &r.base, sizeof r, &task_err);
 		if (err)
 			return err;
 		uint64_t end = proto_now_ns(), start = atomic_load(&burst_start_ns);
@@ -199,6 +192,12 @@ static int one_iteration(struct volt_rt *rt, const struct opts *o, struct iter_r
 	res->all_busy_us = busy_sum / (double)o->bursts;
 	return 0;
 }
+
+/* The counters reported per iteration, in this order (then noop_wakes_per_task). */
+static const struct proto_counter counters[] = {
+	PROTO_COUNTER(steals_won), PROTO_COUNTER(tasks_stolen), PROTO_COUNTER(parks),
+	PROTO_COUNTER(unparks),
+};
 
 static int app(struct volt_rt *rt, void *arg)
 {
@@ -232,11 +231,7 @@ static int app(struct volt_rt *rt, void *arg)
 		proto_result(rep, "time_per_iter", res.makespan_us, "us");
 		proto_result(rep, "time_to_all_busy", res.all_busy_us, "us");
 		proto_result(rep, "bursts_not_all_busy", (double)res.not_all_busy, "count");
-		proto_result(rep, "steals_won", (double)(m1.steals_won - m0.steals_won), "count");
-		proto_result(rep, "tasks_stolen", (double)(m1.tasks_stolen - m0.tasks_stolen),
-			     "count");
-		proto_result(rep, "parks", (double)(m1.parks - m0.parks), "count");
-		proto_result(rep, "unparks", (double)(m1.unparks - m0.unparks), "count");
+		proto_counters_print(rep, counters, PROTO_LEN(counters), &m0, &m1);
 		proto_result(rep, "noop_wakes_per_task",
 			     (double)(m1.noop_wakes - m0.noop_wakes) / (double)ntasks, "ratio");
 		fflush(stdout);
@@ -250,26 +245,18 @@ int main(int argc, char **argv)
 		.reps = DEFAULT_REPS, .warmup = DEFAULT_WARMUP, .tasks = BURST_TASKS,
 		.bursts = BURSTS, .seed = DEFAULT_SEED,
 	};
+	const struct proto_opt opts[] = {
+		{ "--reps", &o.reps, 1, ULONG_MAX },
+		{ "--warmup", &o.warmup, 0, ULONG_MAX },
+		{ "--tasks", &o.tasks, 1, 10000000 },
+		{ "--bursts", &o.bursts, 1, 1000 },
+		{ "--seed", &o.seed, 0, ULONG_MAX },
+		{ NULL, NULL, 0, 0 },
+	};
 	struct volt_config cfg;
-	bool bad = false;
 	int err;
 
-	for (int i = 1; i < argc && !bad; i++) {
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (proto_common_opt(argc, argv, &i, &o.reps, &o.warmup, &bad))
-			continue;
-		if (!strcmp(argv[i], "--tasks"))
-			bad |= proto_count(v, &o.tasks, 1) != 0 || o.tasks > 10000000;
-		else if (!strcmp(argv[i], "--bursts"))
-			bad |= proto_count(v, &o.bursts, 1) != 0 || o.bursts > 1000;
-		else if (!strcmp(argv[i], "--seed"))
-			bad |= proto_count(v, &o.seed, 0) != 0;
-		else
-			bad = true;
-		i++;
-	}
-	if (bad) {
+	if (!proto_opts_parse(argc, argv, opts)) {
 		fprintf(stderr,
 			"usage: %s [--reps N] [--warmup N] [--tasks B] [--bursts K] [--seed S]\n"
 			"  defaults: --reps %d --warmup %d --tasks %d --bursts %d --seed %d\n"
@@ -279,19 +266,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	proto_malloc_setup();
-	if (volt_config_init(&cfg)) {
-		fprintf(stderr, "skew: bad VOLT_* environment variable\n");
+	if (proto_config(&cfg, "skew", 0, 0))
 		return 2;
-	}
 	costs = malloc(o.tasks * o.bursts * sizeof *costs);
 	if (!costs) {
 		fprintf(stderr, "skew: out of memory\n");
 		return 1;
 	}
 	draw_costs(costs, o.tasks * o.bursts, o.seed);
-	err = volt_run_with(&cfg, app, &o);
+	err = proto_run(&cfg, app, &o, "skew");
 	free(costs);
-	if (err < 0)
-		fprintf(stderr, "skew: runtime: %s\n", strerror(-err));
 	return err == 0 ? 0 : 1;
 }

@@ -470,13 +470,22 @@ static void usage(const char *prog)
 int main(int argc, char **argv)
 {
 	int first = 0, last = NKINDS - 1;
-	long reps = 3, warmup = 1, count = 0;
-	bool result = false, bytes_only = false;
+	unsigned long reps = 3, warmup = 1, count = 0;
+	const struct proto_opt opts[] = {
+		{ "--reps", &reps, 1, LONG_MAX },
+		{ "--warmup", &warmup, 0, LONG_MAX },
+		{ "--count", &count, 1, LONG_MAX },
+		{ NULL, NULL, 0, 0 },
+	};
+	bool result = false, bytes_only = false, bad = false;
 
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if (!strcmp(argv[i], "--result")) {
+		if (proto_opt(argc, argv, &i, opts, &bad)) {
+			if (bad)
+				usage(argv[0]);
+		} else if (!strcmp(argv[i], "--result")) {
 			result = true;
 		} else if (!strcmp(argv[i], "--bytes-only")) {
 			bytes_only = true;
@@ -490,15 +499,6 @@ int main(int argc, char **argv)
 				usage(argv[0]);
 			if (k >= 0)
 				first = last = k;
-			i++;
-		} else if ((!strcmp(argv[i], "--reps") || !strcmp(argv[i], "--warmup") ||
-			    !strcmp(argv[i], "--count")) && v) {
-			char *end;
-			long n = strtol(v, &end, 10);
-
-			if (*end || n < 0 || (argv[i][2] != 'w' && n < 1))
-				usage(argv[0]);
-			*(argv[i][2] == 'r' ? &reps : argv[i][2] == 'w' ? &warmup : &count) = n;
 			i++;
 		} else {
 			usage(argv[0]);
@@ -525,7 +525,7 @@ int main(int argc, char **argv)
 	for (int k = first; k <= last; k++) {
 		size_t n = count ? (size_t)count : k == STACKLESS ? 100000 : 20000;
 
-		for (long rep = 1 - warmup; rep <= reps; rep++) {
+		for (long rep = 1 - (long)warmup; rep <= (long)reps; rep++) {
 			double bytes = rep < 1 ? 0 : bytes_in_fresh_process(k, n);
 			double spawn = spawn_join_ns(rt, k, SPAWN_JOINS);
 			double sw = switch_ns(rt, k);
@@ -539,7 +539,7 @@ int main(int argc, char **argv)
 				if (k == FIBER)
 					proto_result((unsigned long)rep, "raw_switch_ns", raw_switch_ns(),
 						     "ns");
-			} else if (rep == reps) {
+			} else if (rep == (long)reps) {
 				printf("%-10s %12.0f %14.0f %12.1f\n", kind_names[k], bytes, spawn, sw);
 			}
 		}

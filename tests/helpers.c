@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/helpers.c: see helpers.h. */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -63,6 +64,26 @@ void *vt_join(struct volt_join *j)
 
 	CHECK_OK(volt_join_wait(j, &out));
 	return out;
+}
+
+/* ---- blocker */
+
+static enum volt_poll blocker_poll(struct volt_future *f, struct volt_cx *cx)
+{
+	struct vt_blocker *b = (struct vt_blocker *)f;
+
+	(void)cx;
+	atomic_store(b->started, true);
+	while (!atomic_load(b->release))
+		sched_yield();
+	return VOLT_READY;
+}
+
+static const struct volt_future_ops blocker_ops = { blocker_poll, NULL };
+
+void vt_blocker_init(struct vt_blocker *b, atomic_bool *started, atomic_bool *release)
+{
+	*b = (struct vt_blocker){ VOLT_FUTURE_INIT(&blocker_ops), started, release };
 }
 
 /* ---- gate */

@@ -10,6 +10,8 @@
  *   drop unlinks the waiter, so a cancelled waiter leaves nothing behind.
  * - struct vt_forever: a future that is pending forever (optionally holding a
  *   clone of its waker) and counts its polls and drops.
+ * - struct vt_blocker: a future that holds its worker (spinning) until told
+ *   to let go, to keep a one-worker runtime busy.
  * - VT_WAIT_FOR(cond): sleeps in short naps until cond holds; there is no
  *   deadline of its own, the runner's per-case timeout is the deadline.
  */
@@ -68,6 +70,17 @@ struct vt_gate_wait {
 };
 
 struct volt_future *vt_gate_wait(struct vt_gate_wait *w, struct vt_gate *g, atomic_int *drops);
+
+/* ---- a blocker: holds its worker */
+
+struct vt_blocker {
+	struct volt_future base;
+	atomic_bool *started; /* set when the poll begins */
+	atomic_bool *release; /* the poll yields the CPU until this is set, then is ready */
+};
+
+/* A blocker that sets *started, then holds its worker until *release. */
+void vt_blocker_init(struct vt_blocker *b, atomic_bool *started, atomic_bool *release);
 
 /* ---- a future that never completes */
 

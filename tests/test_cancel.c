@@ -25,19 +25,6 @@ static void count_drop(struct volt_future *f)
 	atomic_fetch_add(&drops, 1);
 }
 
-/* Holds its worker until `release`. */
-static enum volt_poll blocker_poll(struct volt_future *f, struct volt_cx *cx)
-{
-	(void)f;
-	(void)cx;
-	atomic_store(&started, true);
-	while (!atomic_load(&release))
-		sched_yield();
-	return VOLT_READY;
-}
-
-static const struct volt_future_ops blocker_ops = { blocker_poll, NULL };
-
 /* Counts its polls and is ready at once with output 5. */
 static enum volt_poll ready_poll(struct volt_future *f, struct volt_cx *cx)
 {
@@ -59,10 +46,11 @@ static void check_cancelled(struct volt_join *j)
 VOLT_RT_TEST(cancel_before_first_poll)
 {
 	struct volt_rt *rt = vt_rt_new(policy, 1);
-	struct volt_future blocker = VOLT_FUTURE_INIT(&blocker_ops);
 	struct volt_future target = VOLT_FUTURE_INIT(&ready_ops);
+	struct vt_blocker blocker;
 	struct volt_join *jb, *jt;
 
+	vt_blocker_init(&blocker, &started, &release);
 	jb = vt_spawn(rt, &blocker, sizeof blocker, false);
 	VT_WAIT_FOR(atomic_load(&started)); /* the only worker is now busy */
 	jt = vt_spawn(rt, &target, sizeof target, false);
@@ -81,10 +69,11 @@ VOLT_RT_TEST(cancel_before_first_poll)
 VOLT_RT_TEST(cancel_before_first_poll_twice)
 {
 	struct volt_rt *rt = vt_rt_new(policy, 1);
-	struct volt_future blocker = VOLT_FUTURE_INIT(&blocker_ops);
 	struct volt_future target = VOLT_FUTURE_INIT(&ready_ops);
+	struct vt_blocker blocker;
 	struct volt_join *jb, *jt;
 
+	vt_blocker_init(&blocker, &started, &release);
 	jb = vt_spawn(rt, &blocker, sizeof blocker, false);
 	VT_WAIT_FOR(atomic_load(&started));
 	jt = vt_spawn(rt, &target, sizeof target, false);
@@ -143,37 +132,19 @@ struct flag_fut {
 	bool ready; /* finish with READY (else PENDING) */
 };
 
-static enum volt_poll self_cancel_poll(struct volt_future *f, struct volt_cx *cx)
+/*
+ * The end of a "while running" case, once the cancel is in: a poll that
+ * finished with READY keeps its output `want`, a PENDING one is cancelled;
+ * either way one poll and one drop. Frees rt.
+ */
+static void check_running_outcome(struct volt_rt *rt, struct volt_join *j, bool ready,
+				  intptr_t want)
 {
-	bool ready = ((struct flag_fut *)f)->ready;
-	struct volt_join *j;
-
-	while (!(j = atomic_load(&self_join)))
-		sched_yield();
-	volt_join_cancel(j);
-	volt_join_cancel(j); /* twice, while running */
-	atomic_fetch_add(&polls, 1);
-	if (!ready)
-		return VOLT_PENDING; /* no waker kept: only the cancel can end us */
-	cx->output = (void *)(intptr_t)9;
-	return VOLT_READY;
-}
-
-static const struct volt_future_ops self_cancel_ops = { self_cancel_poll, count_drop };
-
-static void self_cancel_case(const char *policy, bool ready)
-{
-	struct volt_rt *rt = vt_rt_new(policy, 2);
-	struct flag_fut f = { VOLT_FUTURE_INIT(&self_cancel_ops), ready };
-	struct volt_join *j;
 	void *out = NULL;
 
-	j = vt_spawn(rt, &f, sizeof f, false);
-	atomic_store(&self_join, j);
 	if (ready) {
-		/* the poll finished with READY: the output stands */
 		CHECK_OK(volt_join_wait(j, &out));
-		CHECK_EQ((intptr_t)out, 9);
+		CHECK_EQ((intptr_t)out, want);
 	} else {
 		check_cancelled(j);
 		CHECK_EQ(atomic_load(&drops), 1);
@@ -181,6 +152,47 @@ static void self_cancel_case(const char *policy, bool ready)
 	volt_rt_free(rt);
 	CHECK_EQ(atomic_load(&polls), 1);
 	CHECK_EQ(atomic_load(&drops), 1);
+}
+
+/* Spawns a flag_fut with `ops` on rt; its handle. */
+static struct volt_join *spawn_flag(struct volt_rt *rt, const struct volt_future_ops *ops,
+				    bool ready)
+{
+	struct flag_fut f = { VOLT_FUTURE_INIT(ops), ready };
+
+	return vt_spawn(rt, &f, sizeof f, false);
+}
+
+/* A flag_fut poll's end: counts the poll; PENDING, or READY with `output`. */
+static enum volt_poll flag_finish(struct volt_future *f, struct volt_cx *cx, intptr_t output)
+{
+	atomic_fetch_add(&polls, 1);
+	if (!((struct flag_fut *)f)->ready)
+		return VOLT_PENDING; /* no waker kept: only the cancel can end it */
+	cx->output = (void *)output;
+	return VOLT_READY;
+}
+
+static enum volt_poll self_cancel_poll(struct volt_future *f, struct volt_cx *cx)
+{
+	struct volt_join *j;
+
+	while (!(j = atomic_load(&self_join)))
+		sched_yield();
+	volt_join_cancel(j);
+	volt_join_cancel(j); /* twice, while running */
+	return flag_finish(f, cx, 9);
+}
+
+static const struct volt_future_ops self_cancel_ops = { self_cancel_poll, count_drop };
+
+static void self_cancel_case(const char *policy, bool ready)
+{
+	struct volt_rt *rt = vt_rt_new(policy, 2);
+	struct volt_join *j = spawn_flag(rt, &self_cancel_ops, ready);
+
+	atomic_store(&self_join, j);
+	check_running_outcome(rt, j, ready, 9);
 }
 
 VOLT_RT_TEST(cancel_self_while_running_pending)
@@ -202,11 +214,7 @@ static enum volt_poll spin_poll(struct volt_future *f, struct volt_cx *cx)
 	atomic_store(&in_poll, true);
 	while (!atomic_load(&cancelled))
 		sched_yield();
-	atomic_fetch_add(&polls, 1);
-	if (!((struct flag_fut *)f)->ready)
-		return VOLT_PENDING;
-	cx->output = (void *)(intptr_t)11;
-	return VOLT_READY;
+	return flag_finish(f, cx, 11);
 }
 
 static const struct volt_future_ops spin_ops = { spin_poll, count_drop };
@@ -214,25 +222,13 @@ static const struct volt_future_ops spin_ops = { spin_poll, count_drop };
 static void other_thread_case(const char *policy, bool ready)
 {
 	struct volt_rt *rt = vt_rt_new(policy, 2);
-	struct flag_fut f = { VOLT_FUTURE_INIT(&spin_ops), ready };
-	struct volt_join *j;
-	void *out = NULL;
+	struct volt_join *j = spawn_flag(rt, &spin_ops, ready);
 
-	j = vt_spawn(rt, &f, sizeof f, false);
 	VT_WAIT_FOR(atomic_load(&in_poll));
 	CHECK(!volt_join_is_done(j)); /* still inside its poll */
 	volt_join_cancel(j);
 	atomic_store(&cancelled, true);
-	if (ready) {
-		CHECK_OK(volt_join_wait(j, &out));
-		CHECK_EQ((intptr_t)out, 11);
-	} else {
-		check_cancelled(j);
-		CHECK_EQ(atomic_load(&drops), 1);
-	}
-	volt_rt_free(rt);
-	CHECK_EQ(atomic_load(&polls), 1);
-	CHECK_EQ(atomic_load(&drops), 1);
+	check_running_outcome(rt, j, ready, 11);
 }
 
 VOLT_RT_TEST(cancel_other_thread_while_running_pending)

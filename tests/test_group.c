@@ -5,7 +5,6 @@
  * -ECANCELED after cancel, -EBUSY from free while tasks live.
  */
 #include <errno.h>
-#include <sched.h>
 #include <stdlib.h>
 
 #include "helpers.h"
@@ -185,18 +184,6 @@ VOLT_RT_TEST(group_cancel_pending)
 	free(slot);
 }
 
-static enum volt_poll blocker_poll(struct volt_future *f, struct volt_cx *cx)
-{
-	(void)f;
-	(void)cx;
-	atomic_store(&started, true);
-	while (!atomic_load(&release))
-		sched_yield();
-	return VOLT_READY;
-}
-
-static const struct volt_future_ops blocker_ops = { blocker_poll, NULL };
-
 static void *never_fn(void *arg)
 {
 	(void)arg;
@@ -208,10 +195,11 @@ VOLT_RT_TEST(group_cancel_before_first_poll)
 {
 	const int n = 500;
 	struct volt_rt *rt = vt_rt_new(policy, 1);
-	struct volt_future blocker = VOLT_FUTURE_INIT(&blocker_ops);
+	struct vt_blocker blocker;
 	struct volt_group *g = NULL;
 	struct volt_join *jb;
 
+	vt_blocker_init(&blocker, &started, &release);
 	CHECK_OK(volt_group_new(rt, &g));
 	jb = vt_spawn(rt, &blocker, sizeof blocker, false);
 	VT_WAIT_FOR(atomic_load(&started)); /* the only worker is held */
