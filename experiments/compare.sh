@@ -40,7 +40,14 @@ sh experiments/peers/build.sh
 
 # Other work on the machine skews everything: the load is kept in the fingerprint.
 load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
-BENCHES="spawn_many_local spawn_many_remote yield_many ping_pong chained_spawn"
+# rt_bench's benchmarks (E1-E5). busy2 is left to the harness (E5): Tokio 1.24
+# never finishes it (the bug Tokio #5712 fixed) and chaselev takes seconds.
+BENCHES="spawn_many_local spawn_many_remote yield_many ping_pong chained_spawn
+spawn_many_remote_busy1"
+# The slow ones, up to a second per iteration, get SLOW_RUNS processes of 3
+# repetitions: ping_pong_hog (E3; one worker in every implementation, its
+# columns say /1w) and fanout's skynet and fib (E7).
+SLOW_RUNS=${SLOW_RUNS:-3}
 ARGS="--reps $REPS --warmup $WARMUP --workers $WORKERS"
 echo "impl,bench,policy,workers,rep,ns" >"$CSV"
 run() { # label command...: appends the command's CSV rows, reps renumbered
@@ -48,6 +55,17 @@ run() { # label command...: appends the command's CSV rows, reps renumbered
 	# shellcheck disable=SC2086 # ARGS is several words
 	"$@" --bench "$b" $ARGS | awk -F, -v OFS=, -v base=$(((r - 1) * REPS)) \
 		'/^(#|impl,)/ { next } { $5 += base; print }' >>"$CSV"
+}
+# A slow benchmark: 3 repetitions after 1 warm-up, its time_per_iter protocol
+# lines kept as rows (rt_bench prints them with --result, fanout always).
+run_slow() { # impl policy workers command...
+	impl=$1 pol=$2 w=$3
+	shift 3
+	"$@" --bench "$b" --reps 3 --warmup 1 --workers "$WORKERS" |
+		awk -F, -v OFS=, -v impl="$impl" -v b="$b" -v pol="$pol" -v w="$w" \
+			-v base=$(((r - 1) * REPS)) \
+			'$1 == "result" && $3 == "time_per_iter" { print impl, b, pol, w, $2 + base, $4 * 1000 }' \
+			>>"$CSV"
 }
 # The policies by name, on one line: what the library has today.
 POLICIES=$(build/experiments/rt_bench --list | tr '\n' ' ' | sed 's/ $//')
@@ -61,6 +79,21 @@ while [ "$r" -le "$RUNS" ]; do
 		run tokio "$BIN/tokio/release/rt_bench"
 		run go "$BIN/go/rt_bench"
 	done
+	if [ "$r" -le "$SLOW_RUNS" ]; then
+		b=ping_pong_hog
+		for p in $POLICIES; do
+			run_slow volt "$p" 1 env VOLT_SCHED="$p" build/experiments/rt_bench --result
+		done
+		run_slow tokio tokio 1 "$BIN/tokio/release/rt_bench" --result
+		run_slow go go 1 "$BIN/go/rt_bench" --result
+		for b in skynet fib; do
+			for p in $POLICIES; do
+				run_slow volt "$p" "$WORKERS" env VOLT_SCHED="$p" build/experiments/fanout
+			done
+			run_slow tokio tokio "$WORKERS" "$BIN/tokio/release/fanout"
+			run_slow go go "$WORKERS" "$BIN/go/fanout"
+		done
+	fi
 	r=$((r + 1))
 done
 
@@ -129,7 +162,7 @@ function mid(a, m,   i, j, t) {
 	return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
 }
 function header(title,   c, label) {
-	printf "%-18s", title
+	printf "%-24s", title
 	for (c = 1; c <= nc; c++) {
 		label = col[c]
 		if (w[col[c]] != workers) label = label "/" w[col[c]] "w"
@@ -144,7 +177,7 @@ END {
 			med[b, c] = (col[c] SUBSEP benches[b]) in n ? median(col[c] SUBSEP benches[b]) : -1
 	header("median us/iter")
 	for (b = 1; b <= nb; b++) {
-		printf "%-18s", benches[b]
+		printf "%-24s", benches[b]
 		for (c = 1; c <= nc; c++) printf(med[b, c] < 0 ? " %10s" : " %10.1f", med[b, c] < 0 ? "-" : med[b, c] / 1000)
 		printf "\n"
 	}
@@ -152,7 +185,7 @@ END {
 	header("ratio to tokio")
 	for (c = 1; c <= nc; c++) if (col[c] == "tokio") t = c
 	for (b = 1; b <= nb; b++) {
-		printf "%-18s", benches[b]
+		printf "%-24s", benches[b]
 		for (c = 1; c <= nc; c++)
 			printf(med[b, c] < 0 || med[b, t] <= 0 ? " %10s" : " %10.2f", med[b, c] < 0 || med[b, t] <= 0 ? "-" : med[b, c] / med[b, t])
 		printf "\n"
@@ -160,7 +193,7 @@ END {
 	printf "\n"
 	header("spread (runs)")
 	for (b = 1; b <= nb; b++) {
-		printf "%-18s", benches[b]
+		printf "%-24s", benches[b]
 		for (c = 1; c <= nc; c++) {
 			key = col[c] SUBSEP benches[b]
 			lo = hi = -1
