@@ -26,6 +26,9 @@
  * A fault in the guard page of the running fiber prints which fiber size
  * overflowed, then lets the default action end the process.
  *
+ * Valgrind is told of every stack (VALGRIND_STACK_REGISTER) where its
+ * header is installed.
+ *
  * Sanitizers: AddressSanitizer is told of every stack switch
  * (__sanitizer_start/finish_switch_fiber) and ThreadSanitizer of every fiber
  * and switch (__tsan_create/switch_to/destroy_fiber), so both keep
@@ -50,6 +53,12 @@
 #endif
 #if defined(VOLT__TSAN)
 #include <sanitizer/tsan_interface.h>
+#endif
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#define VOLT__VALGRIND 1
+#include <valgrind/valgrind.h>
+#endif
 #endif
 
 enum fiber_state { FIBER_NEW, FIBER_RUNNING, FIBER_PARKED, FIBER_DONE };
@@ -90,6 +99,19 @@ static size_t round_pages(size_t n)
 	return (n + page_size - 1) & ~(page_size - 1);
 }
 
+/*
+ * The top STACK_NOTE bytes of every stack hold its Valgrind stack id, so the
+ * stack can be registered once when mapped and deregistered when unmapped
+ * (cached stacks keep theirs); the fiber runs below them. Valgrind needs the
+ * registration to tell a stack switch from a wild stack-pointer change.
+ */
+#define STACK_NOTE 16
+
+static unsigned *stack_note(char *map, size_t size)
+{
+	return (unsigned *)(map + page_size + size - STACK_NOTE);
+}
+
 static char *stack_map(size_t size)
 {
 	char *map = mmap(NULL, size + page_size, PROT_READ | PROT_WRITE,
@@ -101,7 +123,20 @@ static char *stack_map(size_t size)
 		munmap(map, size + page_size);
 		return NULL;
 	}
+#ifdef VOLT__VALGRIND
+	*stack_note(map, size) = VALGRIND_STACK_REGISTER(map + page_size, map + page_size + size);
+#endif
 	return map;
+}
+
+static void stack_unmap(char *map, size_t size)
+{
+#ifdef VOLT__VALGRIND
+	VALGRIND_STACK_DEREGISTER(*stack_note(map, size));
+#else
+	(void)stack_note;
+#endif
+	munmap(map, size + page_size);
 }
 
 /* A default-size stack from the calling worker's cache, or a new mapping. */
@@ -122,13 +157,13 @@ static void stack_put(struct volt_rt *rt, char *map, size_t size)
 		w->stacks[w->nstacks++] = map;
 		return;
 	}
-	munmap(map, size + page_size);
+	stack_unmap(map, size);
 }
 
 void volt__fiber_stack_cache_flush(struct volt__worker *w)
 {
 	while (w->nstacks)
-		munmap(w->stacks[--w->nstacks], VOLT_FIBER_STACK_DEFAULT + page_size);
+		stack_unmap(w->stacks[--w->nstacks], VOLT_FIBER_STACK_DEFAULT);
 }
 
 /* ---- stack overflow ---- */
@@ -350,7 +385,7 @@ static void fiber_placed(struct volt_future *f)
 {
 	struct fiber *fb = (struct fiber *)f;
 
-	volt__ctx_init(&fb->ctx, fb->map + page_size, fb->stack_size, fiber_main, fb);
+	volt__ctx_init(&fb->ctx, fb->map + page_size, fb->stack_size - STACK_NOTE, fiber_main, fb);
 }
 
 int volt__spawn_fiber(struct volt_rt *rt, struct volt_group *g, volt_fiber_fn fn, void *arg,
