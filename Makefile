@@ -159,7 +159,7 @@ $(MODEL_BINS): LDLIBS += -Wl,--wrap=pthread_mutex_lock,--wrap=pthread_mutex_unlo
 # ------------------------------------------------------------------ targets
 
 .PHONY: all deps deps-san deps-clang deps-cross test test-tsan test-asan test-model test-harness \
-	test-context test-context-cross warn-clang examples \
+	test-context test-context-cross test-valgrind deps-valgrind warn-clang examples \
 	experiments compare deps-compare reproduce deps-repro plots paper test-paper deps-plots deps-paper \
 	install uninstall test-install help clean FORCE
 
@@ -227,6 +227,18 @@ test-context-cross: | deps-cross ## the same for AArch64, under qemu-user
 
 deps-cross:
 	@sh scripts/deps.sh $(CROSS_DEPS)
+
+# The examples under Valgrind's memcheck: no error, no leak (fibers included).
+VALGRIND := valgrind --quiet --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite
+test-valgrind: $(EXAMPLES) | deps-valgrind ## run the examples under valgrind memcheck (errors or leaks fail)
+	$(VALGRIND) $(B)/examples/hello >/dev/null
+	$(VALGRIND) $(B)/examples/spawn_many --tasks 20000 >/dev/null
+	$(VALGRIND) $(B)/examples/ping_pong --pairs 2 --rounds 2000 >/dev/null
+	$(VALGRIND) $(B)/examples/fibers 300 >/dev/null
+	@echo "test-valgrind: the examples run clean under memcheck"
+
+deps-valgrind:
+	@sh scripts/deps.sh $(DEPS) valgrind
 
 # The clean models must pass and every mutant must be caught (tests/model/run.sh).
 test-model: $(MODEL_BINS) ## model-check the queues over many seeds; each planted bug must be caught
