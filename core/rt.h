@@ -7,6 +7,7 @@
 #include <volt.h>
 
 #include "core/atomic.h"
+#include "core/blocking.h"
 #include "core/fiber.h"
 #include "core/idle.h"
 #include "core/metrics.h"
@@ -49,6 +50,8 @@ struct volt_rt {
 	struct volt__worker *workers;   /* nworkers, cache-line aligned */
 	struct volt__metrics *metrics;  /* nworkers, cache-line aligned */
 	struct volt__topo topo;
+	struct volt__blocking_pool blocking;
+	bool blocking_ready;              /* the pool is initialised (volt__blocking_fini due) */
 };
 
 /* The worker the calling thread is, or NULL. */

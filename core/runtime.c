@@ -2,8 +2,10 @@
 /*
  * core/runtime.c: creating, running and shutting down a runtime.
  *
- * Shutdown order: refuse spawns, wake and join every worker (each finishes
- * the poll it is in), then, alone, scan the task slabs and drop the future
+ * Shutdown order: the blocking pool first (queued jobs cancelled, running
+ * ones finished, its threads joined: a job may still need the workers),
+ * then refuse spawns, wake and join every worker (each finishes the poll it
+ * is in), then, alone, scan the task slabs and drop the future
  * of every task that has not completed, exactly once, through the same
  * completion path a cancelled task takes (join waiters and groups see it
  * cancelled). Only then are the policy's queues and the memory freed.
@@ -62,6 +64,10 @@ static void rt_destroy(struct volt_rt *rt, bool sched_ready)
 {
 	if (rt->workers)
 		volt__trace_finish(rt, false);
+	if (rt->blocking_ready) {
+		volt__blocking_shutdown(&rt->blocking);
+		volt__blocking_fini(&rt->blocking);
+	}
 	if (sched_ready)
 		rt->sched_ops->fini(rt->sched);
 	volt__slab_fini(&rt->slab);
@@ -143,6 +149,12 @@ int volt_rt_new(const struct volt_config *ucfg, struct volt_rt **out)
 		rt_destroy(rt, false);
 		return ret;
 	}
+	ret = volt__blocking_init(&rt->blocking, &rt->cfg);
+	if (ret) {
+		rt_destroy(rt, false);
+		return ret;
+	}
+	rt->blocking_ready = true;
 
 	struct volt__sched_env env = {
 		.nworkers = n,
@@ -192,6 +204,8 @@ void volt_rt_free(struct volt_rt *rt)
 		fprintf(stderr, "volt: volt_rt_free called on a worker of the runtime it frees; ignored\n");
 		return;
 	}
+	/* first the pool: its cancelled jobs wake tasks while workers still run */
+	volt__blocking_shutdown(&rt->blocking);
 	stop_workers(rt, rt->nworkers);
 	volt__slab_scan(&rt->slab, volt__task_shutdown);
 	if (volt__trace_finish(rt, true))

@@ -6,6 +6,7 @@
 #ifndef VOLT_H
 #define VOLT_H
 
+#include "volt/blocking.h"
 #include "volt/common.h"
 #include "volt/config.h"
 #include "volt/coro.h"
