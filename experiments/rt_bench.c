@@ -59,6 +59,7 @@
 #define YIELD_COUNT 1000      /* yields per yield_many task */
 #define PING_PONG_PAIRS 1000  /* pairs per ping_pong iteration */
 #define CHAIN_LENGTH 1000     /* tasks per chained_spawn iteration */
+#define BLOCKING_JOBS 1000    /* jobs per spawn_blocking iteration */
 #define HOG_ROUNDS 5000       /* round trips per ping_pong_hog iteration (--rounds) */
 #define HOG_SLICE_US 50       /* the hog spins this long between yields */
 #define BUSY_STALL_US 10      /* the busy tasks' stall (Tokio's stall()) */
@@ -283,6 +284,51 @@ static enum volt_poll link_poll(struct volt_future *f, struct volt_cx *cx)
 static int chained_spawn(struct volt_rt *rt)
 {
 	struct link root = { .base = VOLT_FUTURE_INIT(&link_ops), .n = CHAIN_LENGTH };
+
+	proto_latch_arm(&latch, 1);
+	return spawn_root(rt, &root.base, sizeof root);
+}
+
+/* --------------------------------------------------------- spawn_blocking */
+
+/* A task hands BLOCKING_JOBS no-op jobs to the blocking pool, one after the
+ * other, awaiting each (Volt's Tier 4 "blocking spawn + wait", Tokio's
+ * spawn_blocking(..).await). */
+struct blocker {
+	struct volt_future base;
+	unsigned i;
+	struct volt_blocking *h;
+	struct volt_blocking_future bf;
+};
+
+static void *noop_job(void *arg)
+{
+	return arg;
+}
+
+static enum volt_poll blocker_poll(struct volt_future *f, struct volt_cx *cx)
+{
+	struct blocker *b = (struct blocker *)f;
+	int err;
+
+	VOLT_BEGIN(f);
+	for (b->i = 0; b->i < BLOCKING_JOBS; b->i++) {
+		err = volt_concurrent(cx->rt, noop_job, NULL, &b->h);
+		if (err) {
+			spawn_failed(err, 1);
+			VOLT_RETURN(f, cx, NULL);
+		}
+		VOLT_AWAIT(f, cx, volt_blocking_await(&b->bf, b->h));
+	}
+	proto_latch_count_down(&latch, 1);
+	VOLT_END(f);
+}
+
+static const struct volt_future_ops blocker_ops = { .poll = blocker_poll };
+
+static int spawn_blocking(struct volt_rt *rt)
+{
+	struct blocker root = { .base = VOLT_FUTURE_INIT(&blocker_ops) };
 
 	proto_latch_arm(&latch, 1);
 	return spawn_root(rt, &root.base, sizeof root);
@@ -564,6 +610,7 @@ static const struct bench benches[] = {
 	  DEFAULT_WARMUP, false },
 	{ "spawn_many_remote_busy2", busy2_setup, spawn_many_remote, busy_teardown, DEFAULT_REPS,
 	  DEFAULT_WARMUP, false },
+	{ "spawn_blocking", NULL, spawn_blocking, NULL, DEFAULT_REPS, DEFAULT_WARMUP, false },
 };
 
 #define NBENCHES (sizeof(benches) / sizeof(benches[0]))
@@ -733,7 +780,7 @@ usage:
 	fprintf(stderr,
 		"usage: %s [--bench NAME|all] [--reps N] [--warmup N] [--workers N] [--rounds N]\n"
 		"          [--result] | --list\n"
-		"  NAME: spawn_many_local spawn_many_remote yield_many ping_pong chained_spawn\n"
+		"  NAME: spawn_many_local spawn_many_remote yield_many ping_pong chained_spawn spawn_blocking\n"
 		"        ping_pong_hog spawn_many_remote_busy1 spawn_many_remote_busy2\n"
 		"  --result: the harness protocol (result,<rep>,<metric>,<value>,<unit>), one NAME\n"
 		"  --rounds: round trips per ping_pong_hog iteration (default %d)\n"

@@ -56,6 +56,7 @@ FIGURE_NAMES = {
     "E14": "e14_oversubscription",
     "E15": "e15_deque",
     "E16": "e16_task_cost",
+    "E17": "e17_spawn_blocking",
 }
 FIGURE_TITLES = {
     "E1": "E1 spawn_many: 10,000 empty tasks",
@@ -74,6 +75,7 @@ FIGURE_TITLES = {
     "E14": "E14 oversubscription and the idle policy",
     "E15": "E15 deque micro-benchmark and memory orders",
     "E16": "E16 what one task costs: stackless task, fiber, OS thread",
+    "E17": "E17 the blocking pool: spawn a job and await it",
 }
 # Within a figure, these ids come first, in this order; the rest follow sorted.
 PANEL_ORDER = [

@@ -109,6 +109,8 @@ def experiments(full):
     ex.append(entry("E15_deque", "the queues alone: owner push/pop with thieves",
                     X + "deque_bench_fences", ops + ["--thieves", "{thieves}"],
                     {"policy": ["chaselev"], "thieves": [0, 1, 2, 3], "orders": ["fences"]}))
+    ex += with_peers("E17_spawn_blocking", "1,000 jobs through the blocking pool, one at a time",
+                     "rt_bench", rt + ["spawn_blocking"], {"workers": [2]}, peers=("tokio",))
     ex.append(entry("E16_task_cost", "what one task costs: stackless, fiber, thread",
                     X + "task_cost", ["--result", "--kind", "{kind}"],
                     {"kind": ["stackless", "fiber", "thread"]}, reps=3, warmup=1))

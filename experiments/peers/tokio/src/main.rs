@@ -27,6 +27,7 @@ const YIELD_TASKS: usize = 200; // tasks per yield_many iteration
 const YIELD_COUNT: usize = 1_000; // yields per yield_many task
 const PING_PONG_PAIRS: usize = 1_000; // pairs per ping_pong iteration
 const CHAIN_LENGTH: usize = 1_000; // tasks per chained_spawn iteration
+const BLOCKING_JOBS: usize = 1_000; // jobs per spawn_blocking iteration
 const HOG_ROUNDS: usize = 5_000; // round trips per ping_pong_hog iteration (--rounds)
 const HOG_SLICE_US: u64 = 50; // the hog spins this long between yields
 const BUSY_STALL_US: u64 = 10; // the busy tasks' stall
@@ -159,6 +160,17 @@ fn chained_spawn(rt: &Runtime) {
     latch_arm(1);
     rt.spawn(async {
         iter(CHAIN_LENGTH);
+    });
+}
+
+/// A task hands BLOCKING_JOBS no-op jobs to spawn_blocking, awaiting each.
+fn spawn_blocking(rt: &Runtime) {
+    latch_arm(1);
+    rt.spawn(async {
+        for _ in 0..BLOCKING_JOBS {
+            tokio::task::spawn_blocking(|| ()).await.unwrap();
+        }
+        latch_count_down();
     });
 }
 
@@ -330,12 +342,13 @@ const fn plain(name: &'static str, start: fn(&Runtime)) -> Bench {
     }
 }
 
-const BENCHES: [Bench; 8] = [
+const BENCHES: [Bench; 9] = [
     plain("spawn_many_local", spawn_many_local),
     plain("spawn_many_remote", spawn_many_remote),
     plain("yield_many", yield_many),
     plain("ping_pong", ping_pong),
     plain("chained_spawn", chained_spawn),
+    plain("spawn_blocking", spawn_blocking),
     Bench {
         name: "ping_pong_hog",
         setup: Some(hog_setup),
