@@ -13,6 +13,7 @@
 #define INTERVAL_MAX 255u
 #define EVENT_MAX 65535u
 #define STEAL_BATCH_MAX 128u /* half a ring */
+#define PARK_SPIN_MAX 1000000u /* 1 ms */
 #define TRACE_MIN 16u
 #define TRACE_MAX (1u << 24)
 
@@ -98,6 +99,7 @@ int volt_config_init(struct volt_config *cfg)
 	cfg->max_searching = 0;
 	cfg->idle = VOLT_IDLE_PARK;
 	cfg->steal_batch = 0;
+	cfg->park_spin_ns = 20000;
 	cfg->pin = VOLT_PIN_NONE;
 	cfg->topology = NULL;
 	cfg->trace = NULL;
@@ -130,6 +132,7 @@ int volt_config_init(struct volt_config *cfg)
 	ret |= env_unsigned("VOLT_EVENT_INTERVAL", 1, EVENT_MAX, &cfg->event_interval);
 	ret |= env_unsigned("VOLT_MAX_SEARCHING", 0, VOLT_MAX_WORKERS, &cfg->max_searching);
 	ret |= env_unsigned("VOLT_STEAL_BATCH", 0, STEAL_BATCH_MAX, &cfg->steal_batch);
+	ret |= env_u64("VOLT_PARK_SPIN_NS", 0, PARK_SPIN_MAX, &cfg->park_spin_ns);
 	ret |= env_unsigned("VOLT_TRACE_EVENTS", TRACE_MIN, TRACE_MAX, &cfg->trace_events);
 	ret |= env_enum("VOLT_IDLE", idle_names, (unsigned *)&cfg->idle);
 	ret |= env_enum("VOLT_PIN", pin_names, (unsigned *)&cfg->pin);
@@ -163,6 +166,8 @@ int volt_config_check(const struct volt_config *cfg)
 	if (cfg->event_interval < 1 || cfg->event_interval > EVENT_MAX)
 		return -EINVAL;
 	if (cfg->max_searching > VOLT_MAX_WORKERS || cfg->steal_batch > STEAL_BATCH_MAX)
+		return -EINVAL;
+	if (cfg->park_spin_ns > PARK_SPIN_MAX)
 		return -EINVAL;
 	if ((unsigned)cfg->idle > VOLT_IDLE_YIELD || (unsigned)cfg->pin > VOLT_PIN_NUMA)
 		return -EINVAL;

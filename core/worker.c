@@ -122,6 +122,27 @@ static void idle_without_parking(struct volt__worker *w)
 	}
 }
 
+/*
+ * Before sleeping, watch the queues for up to ns: a futex sleep and wake
+ * cost ~20 us here, more than the gap before the next task in a hand-off
+ * (a blocking-pool job returning, a message answered). True if work (or
+ * shutdown) appeared. The worker keeps its searching status meanwhile, so a
+ * pusher counts on it instead of waking a sleeper.
+ */
+static bool spin_for_work(struct volt_rt *rt, uint64_t ns)
+{
+	uint64_t deadline = now_ns() + ns;
+
+	do {
+		for (int i = 0; i < SPIN_RELAXES; i++)
+			volt__cpu_relax();
+		/* acquire: pairs with the release store in volt_rt_free */
+		if (volt__load(&rt->shutdown, ACQUIRE) || rt->sched_ops->has_work(rt->sched))
+			return true;
+	} while (now_ns() < deadline);
+	return false;
+}
+
 static void park(struct volt__worker *w)
 {
 	struct volt_rt *rt = w->rt;
@@ -131,6 +152,8 @@ static void park(struct volt__worker *w)
 		idle_without_parking(w);
 		return;
 	}
+	if (rt->cfg.park_spin_ns && spin_for_work(rt, rt->cfg.park_spin_ns))
+		return;
 	if (w->searching)
 		stop_searching(w);
 	if (w->woken) {

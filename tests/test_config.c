@@ -16,7 +16,7 @@ static const char *const env_vars[] = {
 	"VOLT_SCHED", "VOLT_WORKERS", "VOLT_SEED", "VOLT_BUDGET",
 	"VOLT_MAX_BLOCKING", "VOLT_BLOCKING_KEEPALIVE_MS", "VOLT_SEARCH_ROUNDS",
 	"VOLT_LIFO", "VOLT_LIFO_MAX", "VOLT_GLOBAL_INTERVAL", "VOLT_EVENT_INTERVAL",
-	"VOLT_MAX_SEARCHING", "VOLT_IDLE", "VOLT_STEAL_BATCH", "VOLT_PIN",
+	"VOLT_MAX_SEARCHING", "VOLT_IDLE", "VOLT_STEAL_BATCH", "VOLT_PARK_SPIN_NS", "VOLT_PIN",
 	"VOLT_TOPOLOGY", "VOLT_TRACE", "VOLT_TRACE_EVENTS",
 };
 
@@ -58,6 +58,7 @@ VOLT_TEST(config_defaults)
 	CHECK_EQ(cfg.max_searching, 0);
 	CHECK_EQ(cfg.idle, VOLT_IDLE_PARK);
 	CHECK_EQ(cfg.steal_batch, 0);
+	CHECK_UEQ(cfg.park_spin_ns, 20000);
 	CHECK_EQ(cfg.pin, VOLT_PIN_NONE);
 	CHECK(cfg.topology == NULL);
 	CHECK(cfg.trace == NULL);
@@ -100,7 +101,7 @@ VOLT_TEST(config_invalid_values)
 {
 	enum { WORKERS, WORKERS_BIG, SCHED, SCHED_EMPTY, BUDGET, MAX_BLOCKING, KEEPALIVE,
 	       SEARCH, LIFO_MAX0, LIFO_MAX_BIG, GLOBAL_BIG, EVENT0, EVENT_BIG, SEARCHING_BIG,
-	       IDLE_BAD, STEAL_BIG, PIN_BAD, TOPO_EMPTY, TRACE_SMALL, TRACE_BIG, NCASES };
+	       IDLE_BAD, STEAL_BIG, PIN_BAD, TOPO_EMPTY, TRACE_SMALL, TRACE_BIG, SPIN_BIG, NCASES };
 	static const char *const what[NCASES] = {
 		"workers = VOLT_MAX_WORKERS + 1", "workers = 99999", "scheduler = \"nope\"",
 		"scheduler = \"\"", "budget = 0", "max_blocking_threads = 0",
@@ -108,6 +109,7 @@ VOLT_TEST(config_invalid_values)
 		"lifo_max_polls = 256", "global_interval = 256", "event_interval = 0",
 		"event_interval = 65536", "max_searching = 65", "idle = 7", "steal_batch = 129",
 		"pin = 9", "topology = \"\"", "trace_events = 15", "trace_events = 2^24 + 1",
+		"park_spin_ns = 1 ms + 1",
 	};
 
 	clear_env();
@@ -138,6 +140,7 @@ VOLT_TEST(config_invalid_values)
 		case TOPO_EMPTY: cfg.topology = ""; break;
 		case TRACE_SMALL: cfg.trace_events = 15; break;
 		case TRACE_BIG: cfg.trace_events = (1u << 24) + 1; break;
+		case SPIN_BIG: cfg.park_spin_ns = 1000001; break;
 		}
 		CHECK_MSG(volt_config_check(&cfg) == -EINVAL, "%s", what[c]);
 		CHECK_MSG(volt_rt_new(&cfg, &rt) == -EINVAL, "%s", what[c]);
@@ -206,7 +209,8 @@ VOLT_TEST(config_env_malformed)
 		{ "VOLT_EVENT_INTERVAL", "0" }, { "VOLT_MAX_SEARCHING", "65" },
 		{ "VOLT_IDLE", "sleep" },    { "VOLT_IDLE", "" },
 		{ "VOLT_STEAL_BATCH", "129" }, { "VOLT_PIN", "tight" },
-		{ "VOLT_TRACE_EVENTS", "8" },
+		{ "VOLT_TRACE_EVENTS", "8" }, { "VOLT_PARK_SPIN_NS", "2000000" },
+		{ "VOLT_PARK_SPIN_NS", "fast" },
 	};
 	struct volt_config def;
 
@@ -270,6 +274,7 @@ VOLT_TEST(config_env_valid)
 	CHECK_OK(setenv("VOLT_MAX_SEARCHING", "1", 1));
 	CHECK_OK(setenv("VOLT_IDLE", "yield", 1));
 	CHECK_OK(setenv("VOLT_STEAL_BATCH", "8", 1));
+	CHECK_OK(setenv("VOLT_PARK_SPIN_NS", "0", 1));
 	CHECK_OK(setenv("VOLT_PIN", "scatter", 1));
 	CHECK_OK(setenv("VOLT_TOPOLOGY", "pack:2 core:2 pu:1", 1));
 	CHECK_OK(setenv("VOLT_TRACE", "/tmp/volt-trace-unused.json", 1));
@@ -282,6 +287,7 @@ VOLT_TEST(config_env_valid)
 	CHECK_EQ(cfg.max_searching, 1);
 	CHECK_EQ(cfg.idle, VOLT_IDLE_YIELD);
 	CHECK_EQ(cfg.steal_batch, 8);
+	CHECK_UEQ(cfg.park_spin_ns, 0);
 	CHECK_EQ(cfg.pin, VOLT_PIN_SCATTER);
 	CHECK_STR_EQ(cfg.topology, "pack:2 core:2 pu:1");
 	CHECK_STR_EQ(cfg.trace, "/tmp/volt-trace-unused.json");
@@ -291,7 +297,8 @@ VOLT_TEST(config_env_valid)
 	CHECK(cfg.trace == NULL); /* empty = off */
 	for (const char *const *k = (const char *const[]){ "VOLT_LIFO", "VOLT_LIFO_MAX",
 			"VOLT_GLOBAL_INTERVAL", "VOLT_EVENT_INTERVAL", "VOLT_MAX_SEARCHING",
-			"VOLT_IDLE", "VOLT_STEAL_BATCH", "VOLT_PIN", "VOLT_TOPOLOGY", "VOLT_TRACE",
+			"VOLT_IDLE", "VOLT_STEAL_BATCH", "VOLT_PARK_SPIN_NS", "VOLT_PIN",
+			"VOLT_TOPOLOGY", "VOLT_TRACE",
 			"VOLT_TRACE_EVENTS", NULL }; *k; k++)
 		CHECK_OK(unsetenv(*k));
 

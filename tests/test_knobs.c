@@ -118,6 +118,7 @@ VOLT_RT_TEST(knob_lifo_on_off)
 
 	vt_cfg(&cfg, policy, 2);
 	cfg.lifo = false;
+	cfg.park_spin_ns = 0; /* and idle workers sleep at once */
 	m = ping_pong(&cfg);
 	CHECK_UEQ(m.lifo_hits, 0);
 

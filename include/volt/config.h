@@ -14,7 +14,7 @@
  *	VOLT_MAX_BLOCKING=<n>, VOLT_BLOCKING_KEEPALIVE_MS=<n>
  *	VOLT_LIFO=0|1, VOLT_LIFO_MAX=<n>, VOLT_GLOBAL_INTERVAL=<n> (0 = self-tuned),
  *	VOLT_EVENT_INTERVAL=<n>, VOLT_MAX_SEARCHING=<n> (0 = half the workers),
- *	VOLT_IDLE=park|spin|yield, VOLT_STEAL_BATCH=<n> (0 = half),
+ *	VOLT_IDLE=park|spin|yield, VOLT_PARK_SPIN_NS=<n>, VOLT_STEAL_BATCH=<n> (0 = half),
  *	VOLT_PIN=none|compact|scatter|numa, VOLT_TOPOLOGY=<hwloc synthetic>,
  *	VOLT_TRACE=<file>, VOLT_TRACE_EVENTS=<n>
  * docs/configuration.md has the table of defaults and ranges.
@@ -61,6 +61,8 @@ struct volt_config {
 	unsigned max_searching;    /* workers searching at once; 0 = half the workers (default) */
 	enum volt_idle idle;       /* default VOLT_IDLE_PARK */
 	unsigned steal_batch;      /* most tasks one steal takes; 0 = half the victim's (default) */
+	uint64_t park_spin_ns;     /* with VOLT_IDLE_PARK: watch the queues this long before
+				    * sleeping, 0..1 ms; default 20 us (a futex round trip) */
 
 	/* Topology, pinning, tracing. */
 	enum volt_pin pin;         /* default VOLT_PIN_NONE */
