@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/timer_wheel.c: the hierarchical timer wheel (after Varghese and Lauck,
+ * "Hashed and hierarchical timing wheels", SOSP'87, and Tokio's
+ * runtime/time/wheel).
+ *
+ * Level L has 64 slots of 64^L ticks each; together they cover one block of
+ * 64^(L+1) ticks. A timer goes to the level of the highest 6-bit group in
+ * which its deadline differs from `now`, in the slot its deadline has at that
+ * level: so at its level it is always in a slot after now's, and every slot
+ * of a level starts later than now. A deadline beyond the top level's
+ * current block (64^7 ticks) waits on the `far` list until time reaches the
+ * next top block, then is placed again (it cascades; nothing indexes past
+ * the wheel). A deadline that has already passed goes on the `due` list.
+ *
+ * Advancing: the next event is the earliest start of an occupied slot over
+ * all levels (a count-trailing-zeros per level). Time jumps there; the slot's
+ * timers either fire (their deadline has come) or are placed again relative
+ * to the new now, which puts them on a lower level. Because time only ever
+ * jumps to the earliest occupied slot start, no slot is skipped, and timers
+ * fire in deadline order and never early.
+ */
+#include <string.h>
+
+#include "core/timer_wheel.h"
+
+#define BITS 6
+#define MASK (VOLT__WHEEL_SLOTS - 1)
+#define DUE VOLT__WHEEL_LEVELS
+#define FAR (VOLT__WHEEL_LEVELS + 1)
+#define TOP_BLOCK (1ull << (BITS * VOLT__WHEEL_LEVELS)) /* ticks the whole wheel spans */
+
+/* Ticks one slot of `level` spans: 64^level. */
+static uint64_t slot_ticks(unsigned level)
+{
+	return 1ull << (BITS * level);
+}
+
+void volt__wheel_init(struct volt__wheel *w, uint64_t now)
+{
+	memset(w, 0, sizeof(*w));
+	w->now = now;
+}
+
+static void list_push(struct volt__timer **head, struct volt__timer *t)
+{
+	t->prev = NULL;
+	t->next = *head;
+	if (*head)
+		(*head)->prev = t;
+	*head = t;
+}
+
+static void list_unlink(struct volt__timer **head, struct volt__timer *t)
+{
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		*head = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	t->prev = t->next = NULL;
+}
+
+void volt__wheel_insert(struct volt__wheel *w, struct volt__timer *t)
+{
+	uint64_t when = t->deadline;
+
+	w->count++;
+	t->linked = true;
+	if (when <= w->now) {
+		t->level = DUE;
+		list_push(&w->due, t);
+		return;
+	}
+	if (when > (w->now | (TOP_BLOCK - 1))) {
+		t->level = FAR; /* beyond this block of the wheel */
+		list_push(&w->far, t);
+		return;
+	}
+	unsigned level = (unsigned)((63 - __builtin_clzll((when ^ w->now) | MASK)) / BITS);
+	unsigned slot = (unsigned)((when >> (BITS * level)) & MASK);
+
+	t->level = (uint8_t)level;
+	t->slot = (uint8_t)slot;
+	list_push(&w->slots[level][slot], t);
+	w->occupied[level] |= 1ull << slot;
+}
+
+void volt__wheel_cancel(struct volt__wheel *w, struct volt__timer *t)
+{
+	if (!t->linked)
+		return;
+	if (t->level == DUE) {
+		list_unlink(&w->due, t);
+	} else if (t->level == FAR) {
+		list_unlink(&w->far, t);
+	} else {
+		list_unlink(&w->slots[t->level][t->slot], t);
+		if (!w->slots[t->level][t->slot])
+			w->occupied[t->level] &= ~(1ull << t->slot);
+	}
+	t->linked = false;
+	w->count--;
+}
+
+/* Start tick of the earliest occupied slot of `level`, or UINT64_MAX. */
+static uint64_t level_next(const struct volt__wheel *w, unsigned level)
+{
+	if (!w->occupied[level])
+		return UINT64_MAX;
+	unsigned slot = (unsigned)__builtin_ctzll(w->occupied[level]);
+	uint64_t block = slot_ticks(level) * VOLT__WHEEL_SLOTS;
+
+	return (w->now & ~(block - 1)) + slot * slot_ticks(level);
+}
+
+/* The earliest event: a due timer (now), a slot start, or the next top block
+ * if far timers wait; its level in *level (FAR for the block, DUE). */
+static uint64_t next_event(const struct volt__wheel *w, unsigned *level)
+{
+	uint64_t next = UINT64_MAX;
+
+	*level = DUE;
+	if (w->due)
+		return w->now;
+	for (unsigned l = 0; l < VOLT__WHEEL_LEVELS; l++) {
+		uint64_t t = level_next(w, l);
+
+		if (t < next) {
+			next = t;
+			*level = l;
+		}
+	}
+	if (w->far) {
+		uint64_t block_end = w->now | (TOP_BLOCK - 1);
+
+		if (block_end != UINT64_MAX && block_end + 1 < next) {
+			next = block_end + 1;
+			*level = FAR;
+		}
+	}
+	return next;
+}
+
+uint64_t volt__wheel_next(const struct volt__wheel *w)
+{
+	unsigned level;
+
+	return next_event(w, &level);
+}
+
+/* Takes every timer off the list, firing the due ones and placing the rest again. */
+static size_t process(struct volt__wheel *w, struct volt__timer *list,
+		      void (*fire)(struct volt__timer *, void *), void *arg)
+{
+	size_t fired = 0;
+
+	while (list) {
+		struct volt__timer *t = list;
+
+		list = t->next;
+		t->prev = t->next = NULL;
+		t->linked = false;
+		w->count--;
+		if (t->deadline <= w->now) {
+			fire(t, arg);
+			fired++;
+		} else {
+			volt__wheel_insert(w, t);
+		}
+	}
+	return fired;
+}
+
+size_t volt__wheel_advance(struct volt__wheel *w, uint64_t to,
+			   void (*fire)(struct volt__timer *t, void *arg), void *arg)
+{
+	size_t fired = 0;
+
+	if (to < w->now)
+		to = w->now;
+	for (;;) {
+		unsigned level;
+		uint64_t next = next_event(w, &level);
+		struct volt__timer *list;
+
+		if (next > to)
+			break;
+		w->now = next;
+		if (level == DUE) {
+			list = w->due;
+			w->due = NULL;
+		} else if (level == FAR) {
+			list = w->far;
+			w->far = NULL;
+		} else {
+			unsigned slot = (unsigned)((next >> (BITS * level)) & MASK);
+
+			list = w->slots[level][slot];
+			w->slots[level][slot] = NULL;
+			w->occupied[level] &= ~(1ull << slot);
+		}
+		fired += process(w, list, fire, arg);
+	}
+	w->now = to;
+	return fired;
+}

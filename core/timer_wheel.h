@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/timer_wheel.h: a hierarchical timer wheel (the data structure only;
+ * see core/timer_wheel.c). Time is in ticks of 1 ms. The entries live inside
+ * the futures that wait (no allocation per timer); insert and cancel are
+ * O(1); advancing jumps straight to the next occupied slot.
+ */
+#ifndef VOLT_CORE_TIMER_WHEEL_H
+#define VOLT_CORE_TIMER_WHEEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VOLT__WHEEL_LEVELS 7 /* 64^7 ms: about 139 years */
+#define VOLT__WHEEL_SLOTS 64
+
+struct volt__timer {
+	uint64_t deadline; /* tick at or after which it fires */
+	struct volt__timer *prev, *next;
+	uint8_t level;     /* a level; or the due list, or the far list (timer_wheel.c) */
+	uint8_t slot;
+	bool linked;
+};
+
+struct volt__wheel {
+	uint64_t now;                  /* the last tick advanced to */
+	uint64_t occupied[VOLT__WHEEL_LEVELS];
+	struct volt__timer *slots[VOLT__WHEEL_LEVELS][VOLT__WHEEL_SLOTS];
+	struct volt__timer *due;       /* deadlines already passed at insert */
+	struct volt__timer *far;       /* deadlines beyond the wheel's current block */
+	size_t count;
+};
+
+void volt__wheel_init(struct volt__wheel *w, uint64_t now);
+
+/* Links t to fire at t->deadline (a past deadline fires at the next advance). */
+void volt__wheel_insert(struct volt__wheel *w, struct volt__timer *t);
+
+/* Unlinks t if it is linked; a no-op otherwise. */
+void volt__wheel_cancel(struct volt__wheel *w, struct volt__timer *t);
+
+/*
+ * The earliest tick at which advancing has work: a timer to fire, a slot to
+ * cascade, or far timers to place again (so never later than the first
+ * firing); UINT64_MAX when the wheel is empty. A sleeper parks until then.
+ */
+uint64_t volt__wheel_next(const struct volt__wheel *w);
+
+/*
+ * Moves time to `to` (never backwards) and calls fire(t, arg) for every
+ * timer whose deadline is <= to, in deadline order, each unlinked first.
+ * Returns how many fired.
+ */
+size_t volt__wheel_advance(struct volt__wheel *w, uint64_t to,
+			   void (*fire)(struct volt__timer *t, void *arg), void *arg);
+
+#endif /* VOLT_CORE_TIMER_WHEEL_H */

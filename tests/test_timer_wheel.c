@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/test_timer_wheel.c: the hierarchical timer wheel on virtual time:
+ * a million timers inserted, half cancelled, the rest fire in deadline
+ * order and never early; deadlines at every level boundary and beyond the
+ * wheel's range; past deadlines fire at the next advance; advancing in
+ * small and large steps agrees.
+ */
+#include <stdlib.h>
+
+#include "core/timer_wheel.h"
+#include "runner.h"
+
+struct fired_log {
+	uint64_t last;      /* deadline of the previous timer fired */
+	uint64_t now;       /* the time advanced to */
+	uint64_t start;     /* deadlines before this were already past at insert:
+			     * they fire at the first advance, in any order */
+	size_t n;
+	bool out_of_order, early;
+};
+
+static void record(struct volt__timer *t, void *arg)
+{
+	struct fired_log *log = arg;
+
+	if (t->deadline >= log->start && t->deadline < log->last)
+		log->out_of_order = true;
+	if (t->deadline > log->now)
+		log->early = true;
+	if (t->linked)
+		log->early = true; /* must be unlinked before it fires */
+	log->last = t->deadline;
+	log->n++;
+}
+
+static uint64_t rng_next(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+#define MANY VT_SCALE(1000000)
+
+VOLT_TEST(timer_wheel_million_in_order_none_early)
+{
+	struct volt__wheel w;
+	struct volt__timer *t = calloc(MANY, sizeof(*t));
+	struct fired_log log = { .start = 1000 };
+	uint64_t x = 12345;
+	size_t live = 0;
+
+	CHECK(t != NULL);
+	volt__wheel_init(&w, 1000);
+	for (size_t i = 0; i < MANY; i++) {
+		/* deadlines spread over 10 s, some far (a day), some in the past */
+		uint64_t r = rng_next(&x);
+
+		t[i].deadline = r % 97 == 0 ? r % 1000 /* already past */
+				: 1000 + (r % 10 == 0 ? r % 86400000 : r % 10000);
+		volt__wheel_insert(&w, &t[i]);
+	}
+	CHECK_EQ(w.count, MANY);
+	for (size_t i = 0; i < MANY; i += 2)
+		volt__wheel_cancel(&w, &t[i]);
+	for (size_t i = 1; i < MANY; i += 2)
+		live++;
+	CHECK_EQ(w.count, live);
+	/* advance in uneven steps, each time checking nothing is late either */
+	for (uint64_t now = 1000; w.count; now += 1 + rng_next(&x) % 5000) {
+		uint64_t next = volt__wheel_next(&w);
+
+		CHECK_GE(next, w.now);
+		log.now = now;
+		volt__wheel_advance(&w, now, record, &log);
+		CHECK(!log.out_of_order);
+		CHECK(!log.early);
+		for (size_t i = 1; i < MANY && i < 2001; i += 2) /* a sample: none overdue */
+			if (t[i].linked)
+				CHECK_GT(t[i].deadline, now);
+	}
+	CHECK_EQ(log.n, live);
+	for (size_t i = 0; i < MANY; i++)
+		CHECK(!t[i].linked);
+	free(t);
+}
+
+VOLT_TEST(timer_wheel_level_boundaries_and_beyond)
+{
+	static const uint64_t offsets[] = {
+		0, 1, 63, 64, 65, 4095, 4096, 4097, 262143, 262144, 262145,
+		(1ull << 24) - 1, 1ull << 24, (1ull << 30) + 7, (1ull << 36) - 1, 1ull << 36,
+		(1ull << 42) - 1, 1ull << 42, (1ull << 42) + 5, (1ull << 50) + 3, 1ull << 60,
+	};
+	enum { N = sizeof offsets / sizeof offsets[0] };
+
+	for (uint64_t start = 0; start < 3; start++) {
+		struct volt__wheel w;
+		struct volt__timer t[N];
+		struct fired_log log = { 0 };
+		uint64_t base = start == 0 ? 0 : start == 1 ? 123456789 : (1ull << 42) - 3;
+
+		volt__wheel_init(&w, base);
+		for (int i = 0; i < N; i++) {
+			t[i] = (struct volt__timer){ .deadline = base + offsets[i] };
+			volt__wheel_insert(&w, &t[i]);
+		}
+		/* each deadline exactly: it fires at it, not a tick before */
+		for (int i = 0; i < N; i++) {
+			if (offsets[i] > 0) {
+				log.now = base + offsets[i] - 1;
+				volt__wheel_advance(&w, log.now, record, &log);
+				CHECK_MSG(t[i].linked, "offset %llu fired early",
+					  (unsigned long long)offsets[i]);
+			}
+			log.now = base + offsets[i];
+			volt__wheel_advance(&w, log.now, record, &log);
+			CHECK_MSG(!t[i].linked, "offset %llu did not fire",
+				  (unsigned long long)offsets[i]);
+			CHECK(!log.early && !log.out_of_order);
+		}
+		CHECK_EQ(log.n, N);
+		CHECK_EQ(w.count, 0);
+		CHECK_UEQ(volt__wheel_next(&w), UINT64_MAX);
+	}
+}
+
+VOLT_TEST(timer_wheel_past_deadline_and_cancel)
+{
+	struct volt__wheel w;
+	struct volt__timer past = { .deadline = 5 }, soon = { .deadline = 150 };
+	struct fired_log log = { 0 };
+
+	volt__wheel_init(&w, 100);
+	volt__wheel_insert(&w, &past);
+	volt__wheel_insert(&w, &soon);
+	CHECK_UEQ(volt__wheel_next(&w), 100); /* the past one is due now */
+	log.now = 100;
+	CHECK_EQ(volt__wheel_advance(&w, 100, record, &log), 1);
+	CHECK(!past.linked && soon.linked);
+	volt__wheel_cancel(&w, &soon);
+	volt__wheel_cancel(&w, &soon); /* twice: no effect */
+	log.now = 1000;
+	CHECK_EQ(volt__wheel_advance(&w, 1000, record, &log), 0);
+	CHECK_EQ(w.count, 0);
+	log.now = 999; /* time never runs backwards */
+	volt__wheel_advance(&w, 10, record, &log);
+	CHECK_UEQ(w.now, 1000);
+}
