@@ -109,10 +109,14 @@ int volt_block_on(struct volt_rt *rt, struct volt_future *f, void **output)
 		.rt = rt,
 		.output = NULL,
 		.worker = NULL,
+		.wake_at = UINT64_MAX,
 	};
 
-	while (volt_future_poll(f, &cx) == VOLT_PENDING)
-		volt__park(&p->word);
+	/* with no runtime, a timer future asks for its wake-up through wake_at */
+	while (volt_future_poll(f, &cx) == VOLT_PENDING) {
+		(void)volt__park_until(&p->word, cx.wake_at);
+		cx.wake_at = UINT64_MAX;
+	}
 	volt_future_drop(f);
 	if (output)
 		*output = cx.output;

@@ -374,3 +374,13 @@ int volt_blocking_wait(struct volt_blocking *h, void **output)
 		*output = bf.output;
 	return bf.result;
 }
+
+bool volt__blocking_busy(struct volt__blocking_pool *p)
+{
+	bool busy;
+
+	pthread_mutex_lock(&p->lock);
+	busy = p->running || p->head;
+	pthread_mutex_unlock(&p->lock);
+	return busy;
+}

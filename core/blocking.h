@@ -31,6 +31,9 @@ int volt__blocking_init(struct volt__blocking_pool *p, const struct volt_config 
  */
 void volt__blocking_shutdown(struct volt__blocking_pool *p);
 
+/* True if a job is queued or running (the virtual clock holds meanwhile). */
+bool volt__blocking_busy(struct volt__blocking_pool *p);
+
 /* Frees the pool's lock and condition (after shutdown). */
 void volt__blocking_fini(struct volt__blocking_pool *p);
 

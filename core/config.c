@@ -61,6 +61,7 @@ static int env_unsigned(const char *name, unsigned min, unsigned max, unsigned *
 }
 
 static const char *const idle_names[] = { "park", "spin", "yield", NULL };
+static const char *const clock_names[] = { "auto", "real", "virtual", NULL };
 static const char *const pin_names[] = { "none", "compact", "scatter", "numa", NULL };
 
 /* Applies VOLT_<name> naming one of names[] (its index) to *field. */
@@ -100,6 +101,7 @@ int volt_config_init(struct volt_config *cfg)
 	cfg->idle = VOLT_IDLE_PARK;
 	cfg->steal_batch = 0;
 	cfg->park_spin_ns = 20000;
+	cfg->clock = VOLT_CLOCK_AUTO;
 	cfg->pin = VOLT_PIN_NONE;
 	cfg->topology = NULL;
 	cfg->trace = NULL;
@@ -136,6 +138,7 @@ int volt_config_init(struct volt_config *cfg)
 	ret |= env_unsigned("VOLT_TRACE_EVENTS", TRACE_MIN, TRACE_MAX, &cfg->trace_events);
 	ret |= env_enum("VOLT_IDLE", idle_names, (unsigned *)&cfg->idle);
 	ret |= env_enum("VOLT_PIN", pin_names, (unsigned *)&cfg->pin);
+	ret |= env_enum("VOLT_CLOCK", clock_names, (unsigned *)&cfg->clock);
 	if (getenv("VOLT_TOPOLOGY"))
 		cfg->topology = getenv("VOLT_TOPOLOGY");
 	if (getenv("VOLT_TRACE"))
@@ -171,6 +174,10 @@ int volt_config_check(const struct volt_config *cfg)
 		return -EINVAL;
 	if ((unsigned)cfg->idle > VOLT_IDLE_YIELD || (unsigned)cfg->pin > VOLT_PIN_NUMA)
 		return -EINVAL;
+	if ((unsigned)cfg->clock > VOLT_CLOCK_VIRTUAL)
+		return -EINVAL;
+	if (cfg->clock == VOLT_CLOCK_VIRTUAL && cfg->idle != VOLT_IDLE_PARK)
+		return -EINVAL; /* workers that never sleep never let virtual time move */
 	if (cfg->trace_events < TRACE_MIN || cfg->trace_events > TRACE_MAX)
 		return -EINVAL;
 	if (cfg->topology && !*cfg->topology)

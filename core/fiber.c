@@ -327,7 +327,7 @@ static void fiber_drop(struct volt_future *f)
 		return;
 	if (fb->state == FIBER_PARKED) {
 		/* unwind: its blocking calls now return -ECANCELED */
-		struct volt_cx cx = { { &noop_waker_ops, NULL }, fb->rt, NULL, NULL };
+		struct volt_cx cx = { { &noop_waker_ops, NULL }, fb->rt, NULL, NULL, UINT64_MAX };
 
 		fb->cancelled = true;
 		while (fb->state != FIBER_DONE) {

@@ -122,13 +122,16 @@ bool volt__idle_end_search(struct volt__idle *idle)
 	return searching(prev) == 1;
 }
 
-void volt__idle_sleep(struct volt__idle *idle, unsigned w)
+bool volt__idle_sleep(struct volt__idle *idle, unsigned w)
 {
+	uint64_t prev;
+
 	pthread_mutex_lock(&idle->lock);
 	idle->sleeping |= 1ull << w;
-	volt__fetch_sub(&idle->state, UNPARKED_ONE, ACQ_REL);
+	prev = volt__fetch_sub(&idle->state, UNPARKED_ONE, ACQ_REL);
 	pthread_mutex_unlock(&idle->lock);
 	volt__fence_sc(); /* the caller's has_work() comes next: see above */
+	return unparked(prev) == 1;
 }
 
 bool volt__idle_cancel_sleep(struct volt__idle *idle, unsigned w)

@@ -33,8 +33,8 @@ bool volt__idle_begin_search(struct volt__idle *idle);
 /* Leave searching; true if this was the last searcher. */
 bool volt__idle_end_search(struct volt__idle *idle);
 
-/* Announce that worker w is going to sleep. */
-void volt__idle_sleep(struct volt__idle *idle, unsigned w);
+/* Announce that worker w is going to sleep; true if every other worker already sleeps. */
+bool volt__idle_sleep(struct volt__idle *idle, unsigned w);
 /* Take the announcement back; false if a notifier already claimed w. */
 bool volt__idle_cancel_sleep(struct volt__idle *idle, unsigned w);
 

@@ -22,6 +22,8 @@ struct volt__metrics {
 	_Atomic uint64_t budget_exhausted;
 	_Atomic uint64_t overflow_moves;
 	_Atomic uint64_t remote_spawns; /* the one counter bumped by any thread (RMW) */
+	_Atomic uint64_t timers_fired;
+	_Atomic uint64_t timer_wakes;
 };
 
 #endif /* VOLT_CORE_METRICS_H */

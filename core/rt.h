@@ -12,6 +12,7 @@
 #include "core/idle.h"
 #include "core/metrics.h"
 #include "core/slab.h"
+#include "core/timers.h"
 #include "core/topology.h"
 #include "core/trace.h"
 #include "schedulers/sched.h"
@@ -52,6 +53,7 @@ struct volt_rt {
 	struct volt__topo topo;
 	struct volt__blocking_pool blocking;
 	bool blocking_ready;              /* the pool is initialised (volt__blocking_fini due) */
+	struct volt__timers timers;       /* shards NULL until initialised */
 };
 
 /* The worker the calling thread is, or NULL. */

@@ -70,6 +70,7 @@ static void rt_destroy(struct volt_rt *rt, bool sched_ready)
 	}
 	if (sched_ready)
 		rt->sched_ops->fini(rt->sched);
+	volt__timers_fini(&rt->timers);
 	volt__slab_fini(&rt->slab);
 	volt__idle_fini(&rt->idle);
 	free(rt->workers);
@@ -114,6 +115,9 @@ int volt_rt_new(const struct volt_config *ucfg, struct volt_rt **out)
 	rt->nworkers = n;
 	rt->seed = cfg.seed ? cfg.seed : clock_seed();
 	rt->cfg.seed = rt->seed;
+	if (cfg.clock == VOLT_CLOCK_AUTO)
+		rt->cfg.clock = ops == &volt__sched_sim && cfg.idle == VOLT_IDLE_PARK ?
+			VOLT_CLOCK_VIRTUAL : VOLT_CLOCK_REAL;
 	/* the caller's strings need not outlive this call: keep our own */
 	rt->cfg.topology = NULL; /* read only by volt__topo_init below */
 	if (cfg.trace && !(rt->cfg.trace = strdup(cfg.trace))) {
@@ -143,6 +147,11 @@ int volt_rt_new(const struct volt_config *ucfg, struct volt_rt **out)
 	if (!rt->workers || !rt->metrics) {
 		rt_destroy(rt, false);
 		return -ENOMEM;
+	}
+	ret = volt__timers_init(rt);
+	if (ret) {
+		rt_destroy(rt, false);
+		return ret;
 	}
 	ret = volt__trace_init(rt);
 	if (ret) {

@@ -234,6 +234,7 @@ void volt__task_run(struct volt__worker *w, struct volt__task *t, bool keep_budg
 		.rt = rt,
 		.output = NULL,
 		.worker = w,
+		.wake_at = UINT64_MAX,
 	};
 	struct volt_future *f = volt__task_future(t);
 

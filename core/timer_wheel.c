@@ -62,7 +62,7 @@ static void list_unlink(struct volt__timer **head, struct volt__timer *t)
 	t->prev = t->next = NULL;
 }
 
-void volt__wheel_insert(struct volt__wheel *w, struct volt__timer *t)
+uint64_t volt__wheel_insert(struct volt__wheel *w, struct volt__timer *t)
 {
 	uint64_t when = t->deadline;
 
@@ -71,12 +71,12 @@ void volt__wheel_insert(struct volt__wheel *w, struct volt__timer *t)
 	if (when <= w->now) {
 		t->level = DUE;
 		list_push(&w->due, t);
-		return;
+		return w->now;
 	}
 	if (when > (w->now | (TOP_BLOCK - 1))) {
 		t->level = FAR; /* beyond this block of the wheel */
 		list_push(&w->far, t);
-		return;
+		return (w->now | (TOP_BLOCK - 1)) + 1;
 	}
 	unsigned level = (unsigned)((63 - __builtin_clzll((when ^ w->now) | MASK)) / BITS);
 	unsigned slot = (unsigned)((when >> (BITS * level)) & MASK);
@@ -85,6 +85,7 @@ void volt__wheel_insert(struct volt__wheel *w, struct volt__timer *t)
 	t->slot = (uint8_t)slot;
 	list_push(&w->slots[level][slot], t);
 	w->occupied[level] |= 1ull << slot;
+	return when & ~(slot_ticks(level) - 1); /* the start of its slot */
 }
 
 void volt__wheel_cancel(struct volt__wheel *w, struct volt__timer *t)
@@ -150,8 +151,11 @@ uint64_t volt__wheel_next(const struct volt__wheel *w)
 	return next_event(w, &level);
 }
 
-/* Takes every timer off the list, firing the due ones and placing the rest again. */
-static size_t process(struct volt__wheel *w, struct volt__timer *list,
+/*
+ * Takes every timer off the list, firing the due ones (up to max) and
+ * placing the rest again: a due one beyond max lands on the due list.
+ */
+static size_t process(struct volt__wheel *w, struct volt__timer *list, size_t max,
 		      void (*fire)(struct volt__timer *, void *), void *arg)
 {
 	size_t fired = 0;
@@ -163,7 +167,7 @@ static size_t process(struct volt__wheel *w, struct volt__timer *list,
 		t->prev = t->next = NULL;
 		t->linked = false;
 		w->count--;
-		if (t->deadline <= w->now) {
+		if (t->deadline <= w->now && fired < max) {
 			fire(t, arg);
 			fired++;
 		} else {
@@ -173,7 +177,7 @@ static size_t process(struct volt__wheel *w, struct volt__timer *list,
 	return fired;
 }
 
-size_t volt__wheel_advance(struct volt__wheel *w, uint64_t to,
+size_t volt__wheel_advance(struct volt__wheel *w, uint64_t to, size_t max,
 			   void (*fire)(struct volt__timer *t, void *arg), void *arg)
 {
 	size_t fired = 0;
@@ -201,7 +205,9 @@ size_t volt__wheel_advance(struct volt__wheel *w, uint64_t to,
 			w->slots[level][slot] = NULL;
 			w->occupied[level] &= ~(1ull << slot);
 		}
-		fired += process(w, list, fire, arg);
+		fired += process(w, list, max - fired, fire, arg);
+		if (fired == max)
+			return fired; /* now stays at `next`: the rest is due on the next call */
 	}
 	w->now = to;
 	return fired;

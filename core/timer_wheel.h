@@ -12,16 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <volt/time.h> /* struct volt__timer: embedded in the public struct volt_timer */
+
 #define VOLT__WHEEL_LEVELS 7 /* 64^7 ms: about 139 years */
 #define VOLT__WHEEL_SLOTS 64
-
-struct volt__timer {
-	uint64_t deadline; /* tick at or after which it fires */
-	struct volt__timer *prev, *next;
-	uint8_t level;     /* a level; or the due list, or the far list (timer_wheel.c) */
-	uint8_t slot;
-	bool linked;
-};
 
 struct volt__wheel {
 	uint64_t now;                  /* the last tick advanced to */
@@ -34,8 +28,12 @@ struct volt__wheel {
 
 void volt__wheel_init(struct volt__wheel *w, uint64_t now);
 
-/* Links t to fire at t->deadline (a past deadline fires at the next advance). */
-void volt__wheel_insert(struct volt__wheel *w, struct volt__timer *t);
+/*
+ * Links t to fire at t->deadline (a past deadline fires at the next advance).
+ * Returns the tick at which advancing first has to look at t: its deadline,
+ * or earlier, the start of the slot it cascades from.
+ */
+uint64_t volt__wheel_insert(struct volt__wheel *w, struct volt__timer *t);
 
 /* Unlinks t if it is linked; a no-op otherwise. */
 void volt__wheel_cancel(struct volt__wheel *w, struct volt__timer *t);
@@ -48,11 +46,13 @@ void volt__wheel_cancel(struct volt__wheel *w, struct volt__timer *t);
 uint64_t volt__wheel_next(const struct volt__wheel *w);
 
 /*
- * Moves time to `to` (never backwards) and calls fire(t, arg) for every
+ * Moves time towards `to` (never backwards) and calls fire(t, arg) for every
  * timer whose deadline is <= to, in deadline order, each unlinked first.
+ * Stops after `max` timers fired (time then stays at the last deadline
+ * fired, so a further call carries on); otherwise time ends at `to`.
  * Returns how many fired.
  */
-size_t volt__wheel_advance(struct volt__wheel *w, uint64_t to,
+size_t volt__wheel_advance(struct volt__wheel *w, uint64_t to, size_t max,
 			   void (*fire)(struct volt__timer *t, void *arg), void *arg);
 
 #endif /* VOLT_CORE_TIMER_WHEEL_H */

@@ -7,9 +7,11 @@
  *		pop from the policy (its own queue, LIFO slot, global queue...)
  *		else, if allowed to search (max_searching, default half the
  *		     workers), steal for up to `search_rounds` passes
- *		else idle: park (core/idle.c decides who wakes whom), spin or yield
+ *		else idle: fire due timers; or park (core/idle.c decides who wakes
+ *		     whom; core/timers.c who sleeps until the next deadline),
+ *		     spin or yield
  *		run the task: poll it once (core/task.c)
- *		every event_interval ticks: maintenance
+ *		every event_interval ticks: maintenance, and fire due timers
  *
  * Maintenance re-tunes the global-queue interval when it is self-tuned
  * (cfg.global_interval = 0), after Tokio's stats.rs: the mean poll time of
@@ -148,6 +150,8 @@ static void park(struct volt__worker *w)
 	struct volt_rt *rt = w->rt;
 	struct volt__metrics *m = &rt->metrics[w->idx];
 
+	if (volt__timers_fire(rt, w))
+		return;
 	if (rt->cfg.idle != VOLT_IDLE_PARK) {
 		idle_without_parking(w);
 		return;
@@ -160,22 +164,42 @@ static void park(struct volt__worker *w)
 		volt__count(&m->noop_wakes);
 		w->woken = false;
 	}
-	volt__idle_sleep(&rt->idle, w->idx);
+	bool last = volt__idle_sleep(&rt->idle, w->idx);
+	uint64_t until = VOLT__PARK_FOREVER;
+
 	/* acquire: pairs with the release store in volt_rt_free */
-	if (volt__load(&rt->shutdown, ACQUIRE) || rt->sched_ops->has_work(rt->sched)) {
+	if (volt__load(&rt->shutdown, ACQUIRE) || rt->sched_ops->has_work(rt->sched))
+		until = VOLT__PARK_NOT;
+	else
+		until = volt__timers_park_begin(rt, w, last);
+	if (until == VOLT__PARK_NOT) {
 		if (volt__idle_cancel_sleep(&rt->idle, w->idx)) {
 			w->searching = true;
 			return;
 		}
-		/* a notifier claimed us: its token is on the way */
+		until = VOLT__PARK_FOREVER; /* a notifier claimed us: its token is on the way */
 	}
 	batch_end(w);
 	volt__count(&m->parks);
 	VOLT__TRACE(&w->trace, VOLT__TR_PARK, 0);
-	volt__park(&w->park);
+	bool token = volt__park_until(&w->park, until);
+
+	volt__timers_park_end(rt, w);
 	VOLT__TRACE(&w->trace, VOLT__TR_UNPARK, 0);
-	volt__count(&m->unparks);
 	batch_begin(w);
+	/*
+	 * Still marked asleep if no notifier claimed us: the deadline passed,
+	 * or we were the timekeeper and a new earlier timer woke us directly.
+	 */
+	if (volt__idle_cancel_sleep(&rt->idle, w->idx)) {
+		if (!token)
+			volt__count(&m->timer_wakes);
+		w->searching = true;
+		return;
+	}
+	if (!token)
+		volt__park(&w->park); /* claimed as the deadline passed: take its token */
+	volt__count(&m->unparks);
 	w->searching = true; /* the notifier counted us as searching */
 	w->woken = true;
 }
@@ -237,6 +261,7 @@ void *volt__worker_main(void *arg)
 		volt__task_run(w, t, lifo);
 		if (++w->polls_in_batch >= event_interval) {
 			batch_end(w);
+			volt__timers_fire(rt, w);
 			batch_begin(w);
 		}
 	}

@@ -16,5 +16,6 @@
 #include "volt/metrics.h"
 #include "volt/runtime.h"
 #include "volt/task.h"
+#include "volt/time.h"
 
 #endif /* VOLT_H */

@@ -74,7 +74,7 @@ VOLT_TEST(timer_wheel_million_in_order_none_early)
 
 		CHECK_GE(next, w.now);
 		log.now = now;
-		volt__wheel_advance(&w, now, record, &log);
+		volt__wheel_advance(&w, now, SIZE_MAX, record, &log);
 		CHECK(!log.out_of_order);
 		CHECK(!log.early);
 		for (size_t i = 1; i < MANY && i < 2001; i += 2) /* a sample: none overdue */
@@ -111,12 +111,12 @@ VOLT_TEST(timer_wheel_level_boundaries_and_beyond)
 		for (int i = 0; i < N; i++) {
 			if (offsets[i] > 0) {
 				log.now = base + offsets[i] - 1;
-				volt__wheel_advance(&w, log.now, record, &log);
+				volt__wheel_advance(&w, log.now, SIZE_MAX, record, &log);
 				CHECK_MSG(t[i].linked, "offset %llu fired early",
 					  (unsigned long long)offsets[i]);
 			}
 			log.now = base + offsets[i];
-			volt__wheel_advance(&w, log.now, record, &log);
+			volt__wheel_advance(&w, log.now, SIZE_MAX, record, &log);
 			CHECK_MSG(!t[i].linked, "offset %llu did not fire",
 				  (unsigned long long)offsets[i]);
 			CHECK(!log.early && !log.out_of_order);
@@ -138,14 +138,46 @@ VOLT_TEST(timer_wheel_past_deadline_and_cancel)
 	volt__wheel_insert(&w, &soon);
 	CHECK_UEQ(volt__wheel_next(&w), 100); /* the past one is due now */
 	log.now = 100;
-	CHECK_EQ(volt__wheel_advance(&w, 100, record, &log), 1);
+	CHECK_EQ(volt__wheel_advance(&w, 100, SIZE_MAX, record, &log), 1);
 	CHECK(!past.linked && soon.linked);
 	volt__wheel_cancel(&w, &soon);
 	volt__wheel_cancel(&w, &soon); /* twice: no effect */
 	log.now = 1000;
-	CHECK_EQ(volt__wheel_advance(&w, 1000, record, &log), 0);
+	CHECK_EQ(volt__wheel_advance(&w, 1000, SIZE_MAX, record, &log), 0);
 	CHECK_EQ(w.count, 0);
 	log.now = 999; /* time never runs backwards */
-	volt__wheel_advance(&w, 10, record, &log);
+	volt__wheel_advance(&w, 10, SIZE_MAX, record, &log);
 	CHECK_UEQ(w.now, 1000);
+}
+
+/* Advancing in batches of `max` fires the same timers, in the same order, as one advance. */
+VOLT_TEST(timer_wheel_advance_in_batches)
+{
+	enum { N = 1000, BATCH = 7 };
+	struct volt__wheel w;
+	struct volt__timer *t = calloc(N, sizeof(*t));
+	struct fired_log log = { .start = 0 };
+	uint64_t x = 99;
+	size_t got, total = 0, calls = 0;
+
+	CHECK(t != NULL);
+	volt__wheel_init(&w, 0);
+	for (int i = 0; i < N; i++) {
+		t[i].deadline = 1 + rng_next(&x) % 5000; /* many share a tick */
+		volt__wheel_insert(&w, &t[i]);
+	}
+	log.now = 3000;
+	do {
+		got = volt__wheel_advance(&w, 3000, BATCH, record, &log);
+		CHECK(got <= BATCH);
+		total += got;
+		calls++;
+	} while (got == BATCH);
+	CHECK(!log.early && !log.out_of_order);
+	CHECK_UEQ(w.now, 3000);
+	for (int i = 0; i < N; i++)
+		CHECK_EQ(t[i].linked, t[i].deadline > 3000);
+	CHECK_EQ(total, (size_t)N - w.count);
+	CHECK(calls >= total / BATCH);
+	free(t);
 }

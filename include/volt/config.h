@@ -16,7 +16,7 @@
  *	VOLT_EVENT_INTERVAL=<n>, VOLT_MAX_SEARCHING=<n> (0 = half the workers),
  *	VOLT_IDLE=park|spin|yield, VOLT_PARK_SPIN_NS=<n>, VOLT_STEAL_BATCH=<n> (0 = half),
  *	VOLT_PIN=none|compact|scatter|numa, VOLT_TOPOLOGY=<hwloc synthetic>,
- *	VOLT_TRACE=<file>, VOLT_TRACE_EVENTS=<n>
+ *	VOLT_TRACE=<file>, VOLT_TRACE_EVENTS=<n>, VOLT_CLOCK=auto|real|virtual
  * docs/configuration.md has the table of defaults and ranges.
  */
 #ifndef VOLT_CONFIG_H
@@ -33,6 +33,15 @@ enum volt_idle {
 	VOLT_IDLE_PARK = 0, /* sleep on a futex until woken (default) */
 	VOLT_IDLE_SPIN,     /* busy-poll the queues, never sleep */
 	VOLT_IDLE_YIELD,    /* sched_yield() between polls of the queues, never sleep */
+};
+
+/* The clock timers run on (volt/time.h). */
+enum volt_clock {
+	VOLT_CLOCK_AUTO = 0, /* virtual under the `sim` policy, real otherwise (default) */
+	VOLT_CLOCK_REAL,     /* CLOCK_MONOTONIC */
+	VOLT_CLOCK_VIRTUAL,  /* starts at 0; jumps to the next deadline when every worker
+			      * is idle and no blocking-pool job is queued or running.
+			      * Needs idle = VOLT_IDLE_PARK. */
 };
 
 /* Where worker threads are pinned (with hwloc). */
@@ -63,6 +72,7 @@ struct volt_config {
 	unsigned steal_batch;      /* most tasks one steal takes; 0 = half the victim's (default) */
 	uint64_t park_spin_ns;     /* with VOLT_IDLE_PARK: watch the queues this long before
 				    * sleeping, 0..1 ms; default 20 us (a futex round trip) */
+	enum volt_clock clock;     /* default VOLT_CLOCK_AUTO */
 
 	/* Topology, pinning, tracing. */
 	enum volt_pin pin;         /* default VOLT_PIN_NONE */

@@ -116,6 +116,8 @@ struct volt_cx {
 	struct volt_rt *rt;
 	void *output;
 	void *worker; /* internal: the polling worker, NULL on a plain thread */
+	uint64_t wake_at; /* internal: with no runtime (rt NULL), the time a timer
+			   * future asks volt_block_on to poll again (volt/time.h) */
 };
 
 /* Polls f once. Never call it again after it returned VOLT_READY. */

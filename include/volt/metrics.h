@@ -30,6 +30,8 @@ struct volt_worker_metrics {
 	uint64_t budget_exhausted; /* polls that ran out of cooperative budget */
 	uint64_t overflow_moves; /* tasks moved from a full local queue to the global one */
 	uint64_t remote_spawns;  /* tasks pushed from outside any worker (counted on worker 0) */
+	uint64_t timers_fired;   /* timers this worker found due and fired */
+	uint64_t timer_wakes;    /* parks that ended at a timer deadline (the timekeeper's) */
 };
 
 /* Copies worker w's counters. 0, or -EINVAL if w is out of range. */
