@@ -235,6 +235,7 @@ test-valgrind: $(EXAMPLES) | deps-valgrind ## run the examples under valgrind me
 	$(VALGRIND) $(B)/examples/spawn_many --tasks 20000 >/dev/null
 	$(VALGRIND) $(B)/examples/ping_pong --pairs 2 --rounds 2000 >/dev/null
 	$(VALGRIND) $(B)/examples/fibers 300 >/dev/null
+	$(VALGRIND) $(B)/examples/timers --ticks 3 >/dev/null
 	@echo "test-valgrind: the examples run clean under memcheck"
 
 deps-valgrind:
@@ -271,7 +272,7 @@ $(B)/experiments/%: experiments/%.c $(wildcard experiments/*.h) $(LIB_A) $(PUBLI
 # internal headers (schedulers/sched.h, core/topology.h); a static link sees the
 # hidden volt__ symbols.
 XP_INTERNAL := $(B)/experiments/deque_bench $(B)/experiments/deque_bench_fences \
-	$(B)/experiments/numa_steal $(B)/experiments/task_cost
+	$(B)/experiments/numa_steal $(B)/experiments/task_cost $(B)/experiments/timer_bench
 $(XP_INTERNAL): XP_CPPFLAGS := -I.
 $(XP_INTERNAL): $(wildcard core/*.h schedulers/*.h)
 

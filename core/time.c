@@ -63,11 +63,11 @@ static void thread_sleep_until(uint64_t deadline)
  * deadline: by the runtime's timers, or, polled by volt_block_on with no
  * runtime, by the thread's own parker (cx->wake_at).
  */
-static bool wait_deadline(struct volt_cx *cx, struct volt_timer *t)
+static bool wait_deadline(struct volt_cx *cx, struct volt_timer *t, uint64_t now)
 {
 	if (cx->rt)
-		return volt__timer_arm(cx, t);
-	if (monotonic_ns() >= t->deadline)
+		return volt__timer_arm(cx, t, now);
+	if (now >= t->deadline)
 		return false;
 	if (t->deadline < cx->wake_at)
 		cx->wake_at = t->deadline;
@@ -85,11 +85,13 @@ static enum volt_poll sleep_poll(struct volt_future *f, struct volt_cx *cx)
 {
 	struct volt_sleep *s = (struct volt_sleep *)f;
 
+	uint64_t now = cx_now(cx);
+
 	if (!s->absolute) {
-		s->timer.deadline = volt__add_sat(cx_now(cx), s->delay);
+		s->timer.deadline = volt__add_sat(now, s->delay);
 		s->absolute = true;
 	}
-	return wait_deadline(cx, &s->timer) ? VOLT_PENDING : VOLT_READY;
+	return wait_deadline(cx, &s->timer, now) ? VOLT_PENDING : VOLT_READY;
 }
 
 static void sleep_drop(struct volt_future *f)
@@ -217,9 +219,9 @@ static enum volt_poll interval_poll(struct volt_future *f, struct volt_cx *cx)
 
 	interval_start(iv, now);
 	iv->timer.deadline = iv->next;
-	if (wait_deadline(cx, &iv->timer))
+	if (wait_deadline(cx, &iv->timer, now))
 		return VOLT_PENDING;
-	interval_advance(iv, cx_now(cx));
+	interval_advance(iv, now);
 	return VOLT_READY;
 }
 
@@ -242,13 +244,15 @@ static enum volt_poll timeout_poll(struct volt_future *f, struct volt_cx *cx)
 {
 	struct volt_timeout *t = (struct volt_timeout *)f;
 
+	uint64_t now = cx_now(cx);
+
 	if (!t->absolute) {
-		t->timer.deadline = volt__add_sat(cx_now(cx), t->delay);
+		t->timer.deadline = volt__add_sat(now, t->delay);
 		t->absolute = true;
 	}
 	if (volt_future_poll(t->inner, cx) == VOLT_READY)
 		t->result = 0;
-	else if (wait_deadline(cx, &t->timer))
+	else if (wait_deadline(cx, &t->timer, cx_now(cx)))
 		return VOLT_PENDING;
 	else
 		t->result = -ETIMEDOUT;

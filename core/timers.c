@@ -155,14 +155,14 @@ static void wake_timekeeper(struct volt_rt *rt, uint64_t tick)
 		volt__idle_notify(rt);
 }
 
-bool volt__timer_arm(struct volt_cx *cx, struct volt_timer *t)
+bool volt__timer_arm(struct volt_cx *cx, struct volt_timer *t, uint64_t now)
 {
 	struct volt_rt *rt = cx->rt;
 	struct volt__worker *w = cx->worker;
 	struct volt_waker old = { NULL, NULL };
 	uint64_t lowered_to = UINT64_MAX;
 
-	if (volt__clock_ns(rt) >= t->deadline) {
+	if (now >= t->deadline) {
 		volt__timer_disarm(t);
 		return false;
 	}

@@ -47,9 +47,9 @@ uint64_t volt__clock_ns(const struct volt_rt *rt);
 /*
  * Arms t for t->deadline on cx->rt's wheels with cx->waker (or keeps it
  * armed, updating the waker). False, with t disarmed, if the deadline has
- * already come: the caller is ready.
+ * come by `now` (rt's clock, read by the caller): the caller is ready.
  */
-bool volt__timer_arm(struct volt_cx *cx, struct volt_timer *t);
+bool volt__timer_arm(struct volt_cx *cx, struct volt_timer *t, uint64_t now);
 
 /* Takes t out of its wheel if it is there; afterwards no wheel refers to t. */
 void volt__timer_disarm(struct volt_timer *t);

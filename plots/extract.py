@@ -57,6 +57,7 @@ FIGURE_NAMES = {
     "E15": "e15_deque",
     "E16": "e16_task_cost",
     "E17": "e17_spawn_blocking",
+    "E18": "e18_timers",
 }
 FIGURE_TITLES = {
     "E1": "E1 spawn_many: 10,000 empty tasks",
@@ -76,6 +77,12 @@ FIGURE_TITLES = {
     "E15": "E15 deque micro-benchmark and memory orders",
     "E16": "E16 what one task costs: stackless task, fiber, OS thread",
     "E17": "E17 the blocking pool: spawn a job and await it",
+    "E18": "E18 timers: arming a sleep, and a million sleepers",
+}
+# Experiments whose panel shows a metric other than the primary one.
+PANEL_METRIC = {
+    "E18_timer_insert_cancel": "sleep_ns",
+    "E18_sleepers": "lateness_p99_us",
 }
 # Within a figure, these ids come first, in this order; the rest follow sorted.
 PANEL_ORDER = [
@@ -280,8 +287,9 @@ def metric_label(metric):
 # ------------------------------------------------------------------ planning
 
 def panel_of(experiment, rows, order, titles, known, range_kind="ci"):
-    """One panel: the primary metric of one experiment, as grouped bars."""
-    metric = primary_metric(rows, order.get(experiment))
+    """One panel: the primary metric of one experiment (or its PANEL_METRIC),
+    as grouped bars."""
+    metric = PANEL_METRIC.get(experiment) or primary_metric(rows, order.get(experiment))
     rows = [r for r in rows if r["metric"] == metric and r["median"] is not None]
     if not rows:
         return None
