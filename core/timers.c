@@ -178,6 +178,7 @@ bool volt__timer_arm(struct volt_cx *cx, struct volt_timer *t, uint64_t now)
 	pthread_mutex_lock(&s->lock);
 	if (!t->node.linked || t->node.deadline != tick) {
 		volt__wheel_cancel(&s->wheel, &t->node);
+		__atomic_store_n(&t->fired, 0, __ATOMIC_RELAXED); /* under the lock */
 		t->node.deadline = tick;
 		uint64_t event = volt__wheel_insert(&s->wheel, &t->node);
 
@@ -209,6 +210,15 @@ void volt__timer_disarm(struct volt_timer *t)
 
 	if (!rt)
 		return;
+	/*
+	 * acquire: pairs with the release in take_waker, the wheel's last touch
+	 * of t: it is out of the wheel, its waker taken; no lock needed (the
+	 * common case: a sleep dropped after it completed)
+	 */
+	if (__atomic_load_n(&t->fired, __ATOMIC_ACQUIRE)) {
+		t->rt = NULL;
+		return;
+	}
 	struct volt__timer_shard *s = &rt->timers.shards[t->shard];
 
 	pthread_mutex_lock(&s->lock);
@@ -233,6 +243,8 @@ static void take_waker(struct volt__timer *node, void *arg)
 
 	b->wakers[b->n++] = t->waker;
 	t->waker.ops = NULL;
+	/* release: the last touch; the owner may free t once it sees this */
+	__atomic_store_n(&t->fired, 1, __ATOMIC_RELEASE);
 }
 
 static size_t fire_shard(struct volt__timer_shard *s, uint64_t now)

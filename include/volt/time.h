@@ -148,7 +148,7 @@ struct volt_timer {
 	struct volt_rt *rt;      /* the runtime it is registered with, or NULL */
 	uint64_t deadline;       /* ns on rt's clock */
 	uint32_t shard;
-	uint32_t pad;
+	uint32_t fired;          /* set (atomically) by the wheel after its last touch */
 };
 
 /* ---- sleep ---- */
