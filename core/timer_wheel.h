@@ -19,8 +19,13 @@
 
 struct volt__wheel {
 	uint64_t now;                  /* the last tick advanced to */
+	/* level 0: two blocks of 64 ticks, now's and the next, by block parity */
+	uint64_t occupied0[2];
+	struct volt__timer *slots0[2][VOLT__WHEEL_SLOTS];
+	/* levels 1..6 (index 0 unused) */
 	uint64_t occupied[VOLT__WHEEL_LEVELS];
 	struct volt__timer *slots[VOLT__WHEEL_LEVELS][VOLT__WHEEL_SLOTS];
+	uint32_t count1[VOLT__WHEEL_SLOTS]; /* timers in each level-1 slot */
 	struct volt__timer *due;       /* deadlines already passed at insert */
 	struct volt__timer *far;       /* deadlines beyond the wheel's current block */
 	size_t count;

@@ -14,8 +14,10 @@
  * fires any wheel: each keeps `next`, a lower bound of its next event, so
  * "is anything due?" is a load per wheel, done at every maintenance pass
  * (cfg.event_interval polls) and before parking. Firing takes the wheel's
- * lock, moves up to FIRE_BATCH wakers out of their timers, unlocks, then
- * wakes them: a timer is never touched after its lock is dropped, so the
+ * lock (a worker that finds it taken leaves the wheel to whoever holds it,
+ * rather than sleep on the mutex: a futex wait and wake cost more than the
+ * holder needs), moves up to FIRE_BATCH wakers out of their timers, unlocks,
+ * then wakes them: a timer is never touched after its lock is dropped, so the
  * future may be dropped at any moment after.
  *
  * `next` is the tick of the wheel's next event: a deadline, or the start of
@@ -250,11 +252,13 @@ static void take_waker(struct volt__timer *node, void *arg)
 static size_t fire_shard(struct volt__timer_shard *s, uint64_t now)
 {
 	struct fire_batch b;
-	size_t total = 0, got;
+	size_t total = 0, got = 0;
 
 	do {
 		b.n = 0;
-		pthread_mutex_lock(&s->lock);
+		/* busy: another worker fires it, or an insert is about to finish */
+		if (pthread_mutex_trylock(&s->lock))
+			break;
 		got = volt__wheel_advance(&s->wheel, now, FIRE_BATCH, take_waker, &b);
 		/* relaxed: under the lock; exact now, until the next insert lowers it */
 		volt__store(&s->next, volt__wheel_next(&s->wheel), RELAXED);

@@ -181,3 +181,45 @@ VOLT_TEST(timer_wheel_advance_in_batches)
 	CHECK(calls >= total / BATCH);
 	free(t);
 }
+
+/*
+ * A crowded level-1 slot is moved down ahead of its block, a batch per
+ * advance, and its timers still fire exactly at their deadlines, in order;
+ * one inserted into the next block meanwhile goes straight to level 0.
+ */
+VOLT_TEST(timer_wheel_crowded_slot_drains_ahead)
+{
+	enum { N = 20000 };
+	struct volt__wheel w;
+	struct volt__timer *t = calloc(N, sizeof(*t));
+	struct volt__timer late = { 0 };
+	struct fired_log log = { 0 };
+	uint64_t x = 7;
+
+	CHECK(t != NULL);
+	volt__wheel_init(&w, 0);
+	/* all in block 3 (ticks 192..255): level 1, slot 3 */
+	for (int i = 0; i < N; i++) {
+		t[i].deadline = 192 + rng_next(&x) % 64;
+		volt__wheel_insert(&w, &t[i]);
+		CHECK_EQ(t[i].level, 1);
+	}
+	CHECK_EQ(w.count1[3], N);
+	/* ticks 1..191: nothing fires; from block 2 on, advances drain slot 3 */
+	for (log.now = 1; log.now < 192; log.now++) {
+		CHECK_EQ(volt__wheel_advance(&w, log.now, SIZE_MAX, record, &log), 0);
+		if (log.now == 129) { /* block 2 has begun: the draining has started */
+			CHECK_LT(w.count1[3], N);
+			late.deadline = 200;
+			volt__wheel_insert(&w, &late);
+			CHECK_EQ(late.level, 0); /* the next block is level 0's */
+		}
+	}
+	CHECK_EQ(w.count1[3], 0); /* all moved down before the block began */
+	for (; log.now < 256; log.now++)
+		volt__wheel_advance(&w, log.now, SIZE_MAX, record, &log);
+	CHECK(!log.early && !log.out_of_order);
+	CHECK_EQ(log.n, N + 1);
+	CHECK_EQ(w.count, 0);
+	free(t);
+}
