@@ -2,41 +2,42 @@
 /*
  * core/timer_wheel.c: the hierarchical timer wheel (after Varghese and Lauck,
  * "Hashed and hierarchical timing wheels", SOSP'87, and Tokio's
- * runtime/time/wheel).
+ * runtime/time/wheel), with every level spanning two blocks so that
+ * cascades can be done ahead of time.
  *
- * Level L >= 1 has 64 slots of 64^L ticks each; together they cover one
- * block of 64^(L+1) ticks. A timer goes to the level of the highest 6-bit
- * group in which its deadline differs from `now`, in the slot its deadline
- * has at that level: so at its level it is always in a slot after now's,
- * and every slot of a level starts later than now. A deadline beyond the top
- * level's current block (64^7 ticks) waits on the `far` list until time
- * reaches the next top block, then is placed again (it cascades; nothing
- * indexes past the wheel). A deadline that has already passed goes on the
- * `due` list.
- *
- * Level 0 holds single ticks for two blocks of 64: now's block and the next
- * one, in two arrays chosen by the block's parity, so when time crosses into
- * the next block its array simply becomes the current one (no timer is
- * touched), and the old array, empty by then, becomes the next.
+ * Levels. A slot of level L spans 64^L ticks; 64 of them make a level-L
+ * block of 64^(L+1) ticks. Each level keeps two blocks: now's and the next,
+ * in two arrays chosen by the block number's parity. A timer goes to the
+ * lowest level whose two blocks contain its deadline, in the slot its
+ * deadline has there. So at level L >= 1 a timer is at least two level-(L-1)
+ * blocks away (its slot is after now's), and when time crosses into the
+ * next block of a level, the next array simply becomes the current one (no
+ * timer is touched; the old one is empty by then and becomes the next). A
+ * deadline beyond level 6's two blocks (64^7 ticks, about 139 years, at
+ * 1 ms) waits on the `far` list until time reaches the next top block, then
+ * is placed again; nothing indexes past the wheel. A deadline already passed
+ * goes on the `due` list.
  *
  * Advancing: the next event is the earliest start of an occupied slot over
- * all levels (a count-trailing-zeros per level). Time jumps there; the slot's
- * timers either fire (their deadline has come) or are placed again relative
- * to the new now, which puts them on a lower level. Because time only ever
- * jumps to the earliest occupied slot start, no slot is skipped, and timers
- * fire in deadline order and never early.
+ * all levels (a count-trailing-zeros per array). Time jumps there; the
+ * slot's timers either fire (their deadline has come) or are placed again
+ * relative to the new now, which puts them on a lower level (a cascade).
+ * Time only ever jumps to the earliest occupied slot start, so no slot is
+ * skipped, and timers fire in deadline order and never early.
  *
- * Cascading in advance. A cascade touches every timer of the slot, and the
- * timers live in their tasks, scattered over memory: a cache and TLB miss
- * each, ~150 ns here. A million sleepers over one second put ~16,000 timers
- * in each level-1 slot per wheel, and moving them all at the slot's start
- * stalled the firing for 10 ms every 64 ms (the p99 lateness of
- * experiments/timer_bench --bench sleepers was 15 ms). So each advance also
- * moves up to DRAIN_BATCH timers of the next block's level-1 slot, if it
- * holds more than DRAIN_MIN, into level 0's next-block array ahead of time;
- * under load the wheel is advanced about once a tick, which spreads the
- * cascade over the 64 ticks before it is due. Whatever is left still
- * cascades at the slot's start, as before.
+ * Cascading ahead of time. A cascade touches every timer of the slot, and
+ * the timers live in their tasks, scattered over memory: a cache and TLB
+ * miss each, ~150 ns here. A million sleepers over one second put ~16,000
+ * timers in each level-1 slot of each wheel, and moving them at the slot's
+ * start stalled the firing for 10 ms every 64 ms (p99 lateness 15 ms in
+ * experiments/timer_bench --bench sleepers); a level-2 slot holding them all
+ * stalled it for 100-250 ms once. With two blocks per level the slot that
+ * covers the next block of the level below can be emptied early: each
+ * advance moves up to DRAIN_BATCH timers of such slots holding more than
+ * DRAIN_MIN one level down, into that level's next-block array, and the
+ * wheel asks to be advanced every tick while a crowded slot remains. The
+ * cascade is thus spread over the block before it falls due; whatever is
+ * left still cascades at the slot's start.
  */
 #include <string.h>
 
@@ -46,11 +47,16 @@
 #define MASK (VOLT__WHEEL_SLOTS - 1)
 #define DUE VOLT__WHEEL_LEVELS
 #define FAR (VOLT__WHEEL_LEVELS + 1)
-#define TOP_BLOCK (1ull << (BITS * VOLT__WHEEL_LEVELS)) /* ticks the whole wheel spans */
-#define DRAIN_MIN 256    /* a level-1 slot smaller than this cascades at once (<~40 us) */
-#define DRAIN_BATCH 2048 /* timers moved ahead per advance (<~300 us) */
+#define TOP VOLT__WHEEL_LEVELS /* the level above the highest: its blocks are the wheel's */
+#define DRAIN_MIN 256    /* a slot this small cascades at once (~40 us) */
+#define DRAIN_BATCH 2048 /* timers moved ahead per advance (~300 us) */
 
-/* Ticks one slot of `level` spans: 64^level. */
+/* The number of the level-L slot (L = 0..TOP) that tick t falls in: t / 64^L. */
+static uint64_t slot_no(uint64_t t, unsigned level)
+{
+	return level * BITS >= 64 ? 0 : t >> (BITS * level);
+}
+
 static uint64_t slot_ticks(unsigned level)
 {
 	return 1ull << (BITS * level);
@@ -82,9 +88,16 @@ static void list_unlink(struct volt__timer **head, struct volt__timer *t)
 	t->prev = t->next = NULL;
 }
 
+/* The array (block parity) of level `level` that deadline `when` belongs to. */
+static unsigned parity(uint64_t when, unsigned level)
+{
+	return (unsigned)slot_no(when, level + 1) & 1;
+}
+
 uint64_t volt__wheel_insert(struct volt__wheel *w, struct volt__timer *t)
 {
 	uint64_t when = t->deadline;
+	unsigned level;
 
 	w->count++;
 	t->linked = true;
@@ -93,31 +106,23 @@ uint64_t volt__wheel_insert(struct volt__wheel *w, struct volt__timer *t)
 		list_push(&w->due, t);
 		return w->now;
 	}
-	if ((when >> BITS) - (w->now >> BITS) <= 1) {
-		/* now's block or the next: level 0, the array of its block's parity */
-		unsigned p = (unsigned)(when >> BITS) & 1;
-
-		t->level = 0;
-		t->slot = (uint8_t)(when & MASK);
-		list_push(&w->slots0[p][t->slot], t);
-		w->occupied0[p] |= 1ull << t->slot;
-		return when;
-	}
-	if (when > (w->now | (TOP_BLOCK - 1))) {
-		t->level = FAR; /* beyond this block of the wheel */
+	/* the lowest level whose two blocks (now's and the next) hold `when` */
+	for (level = 0; level < VOLT__WHEEL_LEVELS; level++)
+		if (slot_no(when, level + 1) - slot_no(w->now, level + 1) <= 1)
+			break;
+	if (level == VOLT__WHEEL_LEVELS) {
+		t->level = FAR;
 		list_push(&w->far, t);
-		return (w->now | (TOP_BLOCK - 1)) + 1;
+		return (slot_no(w->now, TOP) + 1) << (BITS * TOP);
 	}
-	/* at least two blocks away: (when ^ now) >= 64, so level >= 1 */
-	unsigned level = (unsigned)((63 - __builtin_clzll(when ^ w->now)) / BITS);
-	unsigned slot = (unsigned)((when >> (BITS * level)) & MASK);
+
+	unsigned p = parity(when, level), slot = (unsigned)(slot_no(when, level) & MASK);
 
 	t->level = (uint8_t)level;
 	t->slot = (uint8_t)slot;
-	list_push(&w->slots[level][slot], t);
-	w->occupied[level] |= 1ull << slot;
-	if (level == 1)
-		w->count1[slot]++;
+	list_push(&w->slots[level][p][slot], t);
+	w->occupied[level][p] |= 1ull << slot;
+	w->counts[level][p][slot]++;
 	return when & ~(slot_ticks(level) - 1); /* the start of its slot */
 }
 
@@ -129,18 +134,13 @@ void volt__wheel_cancel(struct volt__wheel *w, struct volt__timer *t)
 		list_unlink(&w->due, t);
 	} else if (t->level == FAR) {
 		list_unlink(&w->far, t);
-	} else if (t->level == 0) {
-		unsigned p = (unsigned)(t->deadline >> BITS) & 1;
-
-		list_unlink(&w->slots0[p][t->slot], t);
-		if (!w->slots0[p][t->slot])
-			w->occupied0[p] &= ~(1ull << t->slot);
 	} else {
-		list_unlink(&w->slots[t->level][t->slot], t);
-		if (!w->slots[t->level][t->slot])
-			w->occupied[t->level] &= ~(1ull << t->slot);
-		if (t->level == 1)
-			w->count1[t->slot]--;
+		unsigned level = t->level, p = parity(t->deadline, level);
+
+		list_unlink(&w->slots[level][p][t->slot], t);
+		if (!w->slots[level][p][t->slot])
+			w->occupied[level][p] &= ~(1ull << t->slot);
+		w->counts[level][p][t->slot]--;
 	}
 	t->linked = false;
 	w->count--;
@@ -149,22 +149,15 @@ void volt__wheel_cancel(struct volt__wheel *w, struct volt__timer *t)
 /* Start tick of the earliest occupied slot of `level`, or UINT64_MAX. */
 static uint64_t level_next(const struct volt__wheel *w, unsigned level)
 {
-	if (level == 0) {
-		unsigned p = (unsigned)(w->now >> BITS) & 1;
-		uint64_t base = w->now & ~(uint64_t)MASK;
+	uint64_t block = slot_no(w->now, level + 1);
+	unsigned p = (unsigned)block & 1;
 
-		if (w->occupied0[p])
-			return base + (uint64_t)__builtin_ctzll(w->occupied0[p]);
-		if (w->occupied0[p ^ 1])
-			return base + VOLT__WHEEL_SLOTS + (uint64_t)__builtin_ctzll(w->occupied0[p ^ 1]);
-		return UINT64_MAX;
+	for (unsigned i = 0; i < 2; i++, p ^= 1, block++) {
+		if (w->occupied[level][p])
+			return (block << (BITS * (level + 1))) +
+			       (uint64_t)__builtin_ctzll(w->occupied[level][p]) * slot_ticks(level);
 	}
-	if (!w->occupied[level])
-		return UINT64_MAX;
-	unsigned slot = (unsigned)__builtin_ctzll(w->occupied[level]);
-	uint64_t block = slot_ticks(level) * VOLT__WHEEL_SLOTS;
-
-	return (w->now & ~(block - 1)) + slot * slot_ticks(level);
+	return UINT64_MAX;
 }
 
 /* The earliest event: a due timer (now), a slot start, or the next top block
@@ -185,21 +178,68 @@ static uint64_t next_event(const struct volt__wheel *w, unsigned *level)
 		}
 	}
 	if (w->far) {
-		uint64_t block_end = w->now | (TOP_BLOCK - 1);
+		uint64_t top = (slot_no(w->now, TOP) + 1) << (BITS * TOP);
 
-		if (block_end != UINT64_MAX && block_end + 1 < next) {
-			next = block_end + 1;
+		if (top < next) {
+			next = top;
 			*level = FAR;
 		}
 	}
 	return next;
 }
 
+/*
+ * The slot of level `level` >= 1 that covers the next block of the level
+ * below (its parity in *p): the one to empty ahead of time.
+ */
+static unsigned next_below(const struct volt__wheel *w, unsigned level, unsigned *p)
+{
+	uint64_t below = slot_no(w->now, level) + 1; /* the next level-(level-1) block */
+
+	*p = (unsigned)(below >> BITS) & 1;
+	return (unsigned)(below & MASK);
+}
+
+static bool crowded(const struct volt__wheel *w)
+{
+	for (unsigned l = 1; l < VOLT__WHEEL_LEVELS; l++) {
+		unsigned p, slot = next_below(w, l, &p);
+
+		if (w->counts[l][p][slot] > DRAIN_MIN)
+			return true;
+	}
+	return false;
+}
+
 uint64_t volt__wheel_next(const struct volt__wheel *w)
 {
 	unsigned level;
+	uint64_t next = next_event(w, &level);
 
-	return next_event(w, &level);
+	/* a crowded slot to empty ahead of its cascade: come back next tick */
+	if (next > w->now + 1 && crowded(w))
+		next = w->now + 1;
+	return next;
+}
+
+/* Moves timers of crowded slots one level down ahead of their cascade. */
+static void drain_ahead(struct volt__wheel *w)
+{
+	unsigned budget = DRAIN_BATCH;
+
+	for (unsigned l = 1; l < VOLT__WHEEL_LEVELS && budget; l++) {
+		unsigned p, slot = next_below(w, l, &p);
+
+		if (w->counts[l][p][slot] <= DRAIN_MIN)
+			continue;
+		while (budget && w->slots[l][p][slot]) {
+			struct volt__timer *t = w->slots[l][p][slot];
+
+			volt__wheel_cancel(w, t);
+			volt__wheel_insert(w, t); /* one level down: its block is the next there */
+			budget--;
+		}
+	}
 }
 
 /*
@@ -228,23 +268,6 @@ static size_t process(struct volt__wheel *w, struct volt__timer *list, size_t ma
 	return fired;
 }
 
-/* Moves part of the next block's level-1 slot down ahead of its cascade. */
-static void drain_next_block(struct volt__wheel *w)
-{
-	uint64_t next = (w->now >> BITS) + 1;
-	unsigned slot = (unsigned)(next & MASK);
-
-	/* slot 0: the next block is in the next level-1 block, not at level 1 */
-	if (!slot || w->count1[slot] <= DRAIN_MIN)
-		return;
-	for (unsigned i = 0; i < DRAIN_BATCH && w->slots[1][slot]; i++) {
-		struct volt__timer *t = w->slots[1][slot];
-
-		volt__wheel_cancel(w, t);
-		volt__wheel_insert(w, t); /* into level 0's next-block array */
-	}
-}
-
 size_t volt__wheel_advance(struct volt__wheel *w, uint64_t to, size_t max,
 			   void (*fire)(struct volt__timer *t, void *arg), void *arg)
 {
@@ -266,27 +289,20 @@ size_t volt__wheel_advance(struct volt__wheel *w, uint64_t to, size_t max,
 		} else if (level == FAR) {
 			list = w->far;
 			w->far = NULL;
-		} else if (level == 0) {
-			unsigned p = (unsigned)(next >> BITS) & 1;
-			unsigned slot = (unsigned)(next & MASK);
-
-			list = w->slots0[p][slot];
-			w->slots0[p][slot] = NULL;
-			w->occupied0[p] &= ~(1ull << slot);
 		} else {
-			unsigned slot = (unsigned)((next >> (BITS * level)) & MASK);
+			unsigned p = parity(next, level);
+			unsigned slot = (unsigned)(slot_no(next, level) & MASK);
 
-			list = w->slots[level][slot];
-			w->slots[level][slot] = NULL;
-			w->occupied[level] &= ~(1ull << slot);
-			if (level == 1)
-				w->count1[slot] = 0;
+			list = w->slots[level][p][slot];
+			w->slots[level][p][slot] = NULL;
+			w->occupied[level][p] &= ~(1ull << slot);
+			w->counts[level][p][slot] = 0;
 		}
 		fired += process(w, list, max - fired, fire, arg);
 		if (fired == max)
 			return fired; /* now stays at `next`: the rest is due on the next call */
 	}
 	w->now = to;
-	drain_next_block(w);
+	drain_ahead(w);
 	return fired;
 }

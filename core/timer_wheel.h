@@ -18,16 +18,13 @@
 #define VOLT__WHEEL_SLOTS 64
 
 struct volt__wheel {
-	uint64_t now;                  /* the last tick advanced to */
-	/* level 0: two blocks of 64 ticks, now's and the next, by block parity */
-	uint64_t occupied0[2];
-	struct volt__timer *slots0[2][VOLT__WHEEL_SLOTS];
-	/* levels 1..6 (index 0 unused) */
-	uint64_t occupied[VOLT__WHEEL_LEVELS];
-	struct volt__timer *slots[VOLT__WHEEL_LEVELS][VOLT__WHEEL_SLOTS];
-	uint32_t count1[VOLT__WHEEL_SLOTS]; /* timers in each level-1 slot */
-	struct volt__timer *due;       /* deadlines already passed at insert */
-	struct volt__timer *far;       /* deadlines beyond the wheel's current block */
+	uint64_t now; /* the last tick advanced to */
+	/* per level, two blocks (now's and the next) by block parity: see timer_wheel.c */
+	uint64_t occupied[VOLT__WHEEL_LEVELS][2];
+	struct volt__timer *slots[VOLT__WHEEL_LEVELS][2][VOLT__WHEEL_SLOTS];
+	uint32_t counts[VOLT__WHEEL_LEVELS][2][VOLT__WHEEL_SLOTS];
+	struct volt__timer *due; /* deadlines already passed at insert */
+	struct volt__timer *far; /* deadlines beyond the wheel's two top blocks */
 	size_t count;
 };
 
@@ -45,8 +42,9 @@ void volt__wheel_cancel(struct volt__wheel *w, struct volt__timer *t);
 
 /*
  * The earliest tick at which advancing has work: a timer to fire, a slot to
- * cascade, or far timers to place again (so never later than the first
- * firing); UINT64_MAX when the wheel is empty. A sleeper parks until then.
+ * cascade, far timers to place again, or (next tick) a crowded slot to move
+ * down ahead of its cascade; so never later than the first firing.
+ * UINT64_MAX when the wheel is empty. A sleeper parks until then.
  */
 uint64_t volt__wheel_next(const struct volt__wheel *w);
 

@@ -198,24 +198,24 @@ VOLT_TEST(timer_wheel_crowded_slot_drains_ahead)
 
 	CHECK(t != NULL);
 	volt__wheel_init(&w, 0);
-	/* all in block 3 (ticks 192..255): level 1, slot 3 */
+	/* all in level-0 block 3 (ticks 192..255): level 1, slot 3 of level-1 block 0 */
 	for (int i = 0; i < N; i++) {
 		t[i].deadline = 192 + rng_next(&x) % 64;
 		volt__wheel_insert(&w, &t[i]);
 		CHECK_EQ(t[i].level, 1);
 	}
-	CHECK_EQ(w.count1[3], N);
+	CHECK_EQ(w.counts[1][0][3], N);
 	/* ticks 1..191: nothing fires; from block 2 on, advances drain slot 3 */
 	for (log.now = 1; log.now < 192; log.now++) {
 		CHECK_EQ(volt__wheel_advance(&w, log.now, SIZE_MAX, record, &log), 0);
 		if (log.now == 129) { /* block 2 has begun: the draining has started */
-			CHECK_LT(w.count1[3], N);
+			CHECK_LT(w.counts[1][0][3], N);
 			late.deadline = 200;
 			volt__wheel_insert(&w, &late);
 			CHECK_EQ(late.level, 0); /* the next block is level 0's */
 		}
 	}
-	CHECK_EQ(w.count1[3], 0); /* all moved down before the block began */
+	CHECK_EQ(w.counts[1][0][3], 0); /* all moved down before the block began */
 	for (; log.now < 256; log.now++)
 		volt__wheel_advance(&w, log.now, SIZE_MAX, record, &log);
 	CHECK(!log.early && !log.out_of_order);
