@@ -101,6 +101,12 @@ UNIT_LABEL = {"us": "µs", "pct": "%"}
 METRIC_LABEL = {
     "time_per_iter": "time per iteration",
     "ns_per_op": "time per operation",
+    "sleep_ns": "sleep armed + dropped",
+    "lateness_p50_us": "p50 lateness",
+    "lateness_p99_us": "p99 lateness",
+    "lateness_max_us": "max lateness",
+    "lateness_p99_steady_us": "p99 lateness after 100 ms",
+    "spawn_ms": "time to spawn all",
 }
 # Parameter values with a meaning worth spelling out on an axis.
 VALUE_LABEL = {("global_interval", "0"): "0 (self-tuned)"}

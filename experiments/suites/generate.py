@@ -111,10 +111,10 @@ def experiments(full):
                     {"policy": ["chaselev"], "thieves": [0, 1, 2, 3], "orders": ["fences"]}))
     ex += with_peers("E17_spawn_blocking", "1,000 jobs through the blocking pool, one at a time",
                      "rt_bench", rt + ["spawn_blocking"], {"workers": [2]}, peers=("tokio",))
-    ex += with_peers("E18_timer_insert_cancel", "a one-hour sleep armed and cancelled in a task",
+    ex += with_peers("E18_timer_insert_cancel", "a sleep armed and dropped in a task",
                      "timer_bench", ["--result", "--bench", "insert_cancel"],
                      {"policy": ["ring"], "workers": [2]}, reps=5 if full else 3, warmup=1)
-    ex += with_peers("E18_sleepers", "1,000,000 tasks asleep at once: memory and lateness",
+    ex += with_peers("E18_sleepers", "a million tasks asleep at once",
                      "timer_bench", ["--result", "--bench", "sleepers"],
                      {"policy": ["ring"], "workers": [2]}, reps=5 if full else 3, warmup=1)
     ex.append(entry("E16_task_cost", "what one task costs: stackless, fiber, thread",
