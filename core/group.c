@@ -19,7 +19,7 @@ struct volt_group {
 	struct volt__task *head; /* live tasks, under lock */
 	_Atomic size_t count;    /* written under lock, read anywhere */
 	bool cancelled;
-	struct volt__waitlist waiters;
+	struct volt_waitlist waiters;
 };
 
 int volt_group_new(struct volt_rt *rt, struct volt_group **out)

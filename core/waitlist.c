@@ -4,7 +4,7 @@
 
 #define WAKE_BATCH 32
 
-unsigned volt__waitlist_take(struct volt__waitlist *l, uint32_t state, struct volt_waker *out,
+unsigned volt__waitlist_take(struct volt_waitlist *l, uint32_t state, struct volt_waker *out,
 			     unsigned max)
 {
 	unsigned n = 0;
@@ -13,7 +13,7 @@ unsigned volt__waitlist_take(struct volt__waitlist *l, uint32_t state, struct vo
 		struct volt_waiter *w = l->head;
 
 		volt__waitlist_remove(l, w);
-		w->state = state;
+		__atomic_store_n(&w->state, state, __ATOMIC_RELAXED); /* owners may look unlocked */
 		out[n++] = w->waker;
 		w->waker.ops = NULL;
 	}
@@ -27,7 +27,7 @@ static void wake_batch(struct volt_waker *batch, unsigned n)
 			volt_waker_wake(&batch[i]);
 }
 
-void volt__waitlist_wake_all(struct volt__waitlist *l, pthread_mutex_t *lock, uint32_t state)
+void volt__waitlist_wake_all(struct volt_waitlist *l, pthread_mutex_t *lock, uint32_t state)
 {
 	struct volt_waker batch[WAKE_BATCH];
 
@@ -40,7 +40,7 @@ void volt__waitlist_wake_all(struct volt__waitlist *l, pthread_mutex_t *lock, ui
 	}
 }
 
-void volt__waitlist_wake_all_locked(struct volt__waitlist *l, uint32_t state)
+void volt__waitlist_wake_all_locked(struct volt_waitlist *l, uint32_t state)
 {
 	struct volt_waker batch[WAKE_BATCH];
 

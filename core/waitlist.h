@@ -12,11 +12,7 @@
 #include <pthread.h>
 #include <volt.h>
 
-struct volt__waitlist {
-	struct volt_waiter *head, *tail;
-};
-
-static inline void volt__waitlist_push(struct volt__waitlist *l, struct volt_waiter *w)
+static inline void volt__waitlist_push(struct volt_waitlist *l, struct volt_waiter *w)
 {
 	w->next = NULL;
 	w->prev = l->tail;
@@ -28,7 +24,7 @@ static inline void volt__waitlist_push(struct volt__waitlist *l, struct volt_wai
 	w->linked = 1;
 }
 
-static inline void volt__waitlist_remove(struct volt__waitlist *l, struct volt_waiter *w)
+static inline void volt__waitlist_remove(struct volt_waitlist *l, struct volt_waiter *w)
 {
 	if (w->prev)
 		w->prev->next = w->next;
@@ -55,7 +51,7 @@ static inline void volt__waiter_set_waker(struct volt_waiter *w, const struct vo
  * Unlinks up to max waiters from the front, marks each with `state` and
  * moves its waker into out[]. Returns how many. Under the owner's lock.
  */
-unsigned volt__waitlist_take(struct volt__waitlist *l, uint32_t state, struct volt_waker *out,
+unsigned volt__waitlist_take(struct volt_waitlist *l, uint32_t state, struct volt_waker *out,
 			     unsigned max);
 
 /*
@@ -63,12 +59,12 @@ unsigned volt__waitlist_take(struct volt__waitlist *l, uint32_t state, struct vo
  * with *lock held, returns with it held (it is dropped around each batch of
  * wakes, so the owner must outlive the call: a primitive the caller uses).
  */
-void volt__waitlist_wake_all(struct volt__waitlist *l, pthread_mutex_t *lock, uint32_t state);
+void volt__waitlist_wake_all(struct volt_waitlist *l, pthread_mutex_t *lock, uint32_t state);
 
 /*
  * As volt__waitlist_wake_all, but wakes with the lock held: for an owner
  * that a woken waiter may free as soon as the lock is released (a group).
  */
-void volt__waitlist_wake_all_locked(struct volt__waitlist *l, uint32_t state);
+void volt__waitlist_wake_all_locked(struct volt_waitlist *l, uint32_t state);
 
 #endif /* VOLT_CORE_WAITLIST_H */

@@ -15,6 +15,7 @@
 #include "volt/group.h"
 #include "volt/metrics.h"
 #include "volt/runtime.h"
+#include "volt/sync.h"
 #include "volt/task.h"
 #include "volt/time.h"
 

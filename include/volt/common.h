@@ -24,6 +24,16 @@
 #define VOLT_API
 #endif
 
+/*
+ * An atomic field of a public struct. C++ (the benchmark harness) sees a
+ * plain field of the same size and alignment; only the library touches it.
+ */
+#ifdef __cplusplus
+#define VOLT__ATOMIC(T) T
+#else
+#define VOLT__ATOMIC(T) _Atomic T
+#endif
+
 /* Most workers one runtime starts (the idle bitmap is one 64-bit word). */
 #define VOLT_MAX_WORKERS 64
 

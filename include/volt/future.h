@@ -159,6 +159,11 @@ struct volt_waiter {
 	uint32_t linked;
 };
 
+/* A primitive's FIFO line of waiters (internal: core/waitlist.h). */
+struct volt_waitlist {
+	struct volt_waiter *head, *tail;
+};
+
 #ifdef __cplusplus
 }
 #endif
