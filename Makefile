@@ -70,6 +70,9 @@ SUITE ?= quick
 RESUME ?= 0
 # `make reproduce`: the peers, the figures, and lstopo for the fingerprint.
 REPRO_DEPS := $(COMPARE_DEPS) gnuplot-nox hwloc
+# `make bench-micro` and build/experiments/sync_bench (E19): the one C++ program,
+# on Google Benchmark. Not needed by `make all` or `make test`.
+BENCH_DEPS := $(DEPS) g++ libbenchmark-dev
 # The results the figures and the paper are drawn from.
 RESULTS ?= $(if $(wildcard results/quick/summary.csv),results/quick,results/reference)
 
@@ -286,6 +289,25 @@ $(B)/experiments/deque_bench_fences: experiments/deque_bench.c $(wildcard experi
 	@mkdir -p $(@D)
 	$(CC) -std=c11 $(WARNFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) $(XP_CPPFLAGS) -DVOLT_CHASELEV_FENCES \
 		-Iinclude $(LDFLAGS) -o $@ $< $(fences_LIB) $(LDLIBS)
+
+# experiments/sync_bench.cc (C++17, Google Benchmark): outside $(EXPERIMENTS), so
+# `make test` never needs libbenchmark-dev; `make experiments` builds it after
+# deps-bench installed the package (E19 in the suites runs it).
+SYNC_BENCH := $(B)/experiments/sync_bench
+.PHONY: bench-micro deps-bench
+experiments: $(SYNC_BENCH)
+
+$(SYNC_BENCH): experiments/sync_bench.cc $(LIB_A) $(PUBLIC_HDRS) | deps deps-bench
+	@mkdir -p $(@D)
+	$(CXX) -std=c++17 $(WARNFLAGS) $(CFLAGS) $(CXXFLAGS) -Iinclude $(LDFLAGS) \
+		-o $@ $< $(LIB_A) -lbenchmark $(LDLIBS)
+
+deps-bench:
+	@sh scripts/deps.sh $(BENCH_DEPS)
+
+bench-micro: $(SYNC_BENCH) ## sync primitives on Google Benchmark: table, and JSON in results/micro/
+	@mkdir -p results/micro
+	./$(SYNC_BENCH) --benchmark_out=results/micro/sync_bench.json --benchmark_out_format=json
 
 reproduce: | deps-repro ## the main job: build, run the quick suite (SUITE=full), figures, paper tables
 	SUITE=$(SUITE) RESUME=$(RESUME) sh experiments/reproduce.sh

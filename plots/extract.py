@@ -58,6 +58,7 @@ FIGURE_NAMES = {
     "E16": "e16_task_cost",
     "E17": "e17_spawn_blocking",
     "E18": "e18_timers",
+    "E19": "e19_sync",
 }
 FIGURE_TITLES = {
     "E1": "E1 spawn_many: 10,000 empty tasks",
@@ -78,11 +79,14 @@ FIGURE_TITLES = {
     "E16": "E16 what one task costs: stackless task, fiber, OS thread",
     "E17": "E17 the blocking pool: spawn a job and await it",
     "E18": "E18 timers: arming a sleep, and a million sleepers",
+    "E19": "E19 synchronisation primitives: uncontended and contended",
 }
 # Experiments whose panel shows a metric other than the primary one.
 PANEL_METRIC = {
     "E18_timer_insert_cancel": "sleep_ns",
     "E18_sleepers": "lateness_p99_us",
+    "E19_sync_uncontended": "mutex_ns",
+    "E19_sync_contended": "mutex_contended_ns",
 }
 # Within a figure, these ids come first, in this order; the rest follow sorted.
 PANEL_ORDER = [
@@ -90,6 +94,7 @@ PANEL_ORDER = [
     "E2_yield_many", "E2_yield_interval",
     "E3_ping_pong", "E3_ping_pong_lifo", "E3_ping_pong_hog",
     "E4_chained_spawn",
+    "E19_sync_uncontended", "E19_sync_contended",
 ]
 # Figures the paper expects even before their data exists: a missing one is
 # reported as skipped.
@@ -107,6 +112,8 @@ METRIC_LABEL = {
     "lateness_max_us": "max lateness",
     "lateness_p99_steady_us": "p99 lateness after 100 ms",
     "spawn_ms": "time to spawn all",
+    "mutex_ns": "mutex try_lock + unlock",
+    "mutex_contended_ns": "mutex lock + increment + unlock",
 }
 # Parameter values with a meaning worth spelling out on an axis.
 VALUE_LABEL = {("global_interval", "0"): "0 (self-tuned)"}

@@ -117,6 +117,16 @@ def experiments(full):
     ex += with_peers("E18_sleepers", "a million tasks asleep at once",
                      "timer_bench", ["--result", "--bench", "sleepers"],
                      {"policy": ["ring"], "workers": [2]}, reps=5 if full else 3, warmup=1)
+    # sync_bench: one process per id, each printing one tier (--tier); the
+    # contended tier runs 10 rounds per repetition (one round is ~1 ms here).
+    for eid, title, args in (
+            ("E19_sync_uncontended", "uncontended, one thread",
+             ["--tier", "1"]),
+            ("E19_sync_contended", "contended, tasks on the runtime",
+             ["--tier", "3", "--rounds", "10"])):
+        ex += with_peers(eid, title, "sync_bench", ["--result"] + args,
+                         {"policy": ["ring"], "workers": [2]}, peers=("tokio",),
+                         reps=5 if full else 3, warmup=1)
     ex.append(entry("E16_task_cost", "what one task costs: stackless, fiber, thread",
                     X + "task_cost", ["--result", "--kind", "{kind}"],
                     {"kind": ["stackless", "fiber", "thread"]}, reps=3, warmup=1))
