@@ -18,7 +18,7 @@
 #include "core/waitlist.h"
 #include "primitives/sync_internal.h"
 
-enum { EMPTY = 0, INITIALISING, SET };
+enum { EMPTY = 0, INITIALISING, SET = VOLT__ONCE_SET };
 enum { IDLE = 0, QUEUED, WOKEN };
 
 static inline _Atomic uint32_t *word(struct volt_once *c)
@@ -48,20 +48,6 @@ int volt_once_init_with(struct volt_once *c, void *value)
 void volt_once_destroy(struct volt_once *c)
 {
 	pthread_mutex_destroy(&c->lock);
-}
-
-bool volt_once_is_set(struct volt_once *c)
-{
-	return volt__load(word(c), ACQUIRE) == SET; /* acquire: see volt_once_get */
-}
-
-int volt_once_get(struct volt_once *c, void **out)
-{
-	/* acquire: pairs with the release store of SET, after the value */
-	if (volt__load(word(c), ACQUIRE) != SET)
-		return -EAGAIN;
-	*out = c->value;
-	return 0;
 }
 
 /* The winner of EMPTY -> INITIALISING publishes v and wakes the line. */

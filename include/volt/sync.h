@@ -25,6 +25,7 @@
 #ifndef VOLT_SYNC_H
 #define VOLT_SYNC_H
 
+#include <errno.h>
 #include <pthread.h>
 
 #include "future.h"
@@ -225,11 +226,23 @@ typedef int (*volt_once_init_fn)(void *arg, void **value);
 VOLT_API int volt_once_init(struct volt_once *c);
 VOLT_API int volt_once_init_with(struct volt_once *c, void *value);
 VOLT_API void volt_once_destroy(struct volt_once *c);
-/* 0 and the value in *out, or -EAGAIN (not set yet). */
-VOLT_API int volt_once_get(struct volt_once *c, void **out);
+#define VOLT__ONCE_SET 2u /* the state once set (primitives/once.c) */
+
+/* 0 and the value in *out, or -EAGAIN (not set yet). One acquire load, inline. */
+static inline int volt_once_get(struct volt_once *c, void **out)
+{
+	/* acquire: pairs with the release store of the state, after the value */
+	if (__atomic_load_n((uint32_t *)(void *)&c->state, __ATOMIC_ACQUIRE) != VOLT__ONCE_SET)
+		return -EAGAIN;
+	*out = c->value;
+	return 0;
+}
 /* 0, or -EALREADY (set, or being initialised). */
 VOLT_API int volt_once_set(struct volt_once *c, void *value);
-VOLT_API bool volt_once_is_set(struct volt_once *c);
+static inline bool volt_once_is_set(struct volt_once *c)
+{
+	return __atomic_load_n((uint32_t *)(void *)&c->state, __ATOMIC_ACQUIRE) == VOLT__ONCE_SET;
+}
 /* Zero w before first use. 0 (*out set), 1 (pending: another caller initialises), or init's error. */
 VOLT_API int volt_once_get_or_init_with(struct volt_once *c, struct volt_waiter *w,
 					volt_once_init_fn init, void *arg,
