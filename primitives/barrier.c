@@ -73,7 +73,9 @@ void volt_barrier_wait_cancel(struct volt_barrier *b, struct volt_barrier_waiter
 	pthread_mutex_lock(&b->lock);
 	if (volt__wstate(&w->w) == QUEUED) {
 		volt__waitlist_remove(&b->waiters, &w->w);
+#ifndef VOLT_MUTANT_BARRIER_CANCEL_KEEPS_COUNT /* planted bug (tests/model): still counted */
 		b->arrived--; /* its round has not completed: it no longer counts */
+#endif
 	}
 	volt__wstate_set(&w->w, IDLE);
 	mine = w->w.waker;

@@ -122,6 +122,15 @@ int volt_notify_wait_with(struct volt_notify *n, struct volt_waiter *w,
 		uint32_t cur = volt__load(word(n), RELAXED); /* relaxed: the CAS orders */
 
 		for (;;) {
+#ifdef VOLT_MUTANT_NOTIFY_WAIT_NO_CAS
+			/* planted bug (tests/model): WAITERS raised with a plain store of
+			 * the value read, so a notify_one's PERMIT stored since then is
+			 * overwritten and lost (the CAS below then succeeds) */
+			if (!(cur & PERMIT)) {
+				cur |= WAITERS;
+				volt__store(word(n), cur, RELEASE);
+			}
+#endif
 			if (cur & PERMIT) {
 				if (volt__cas(word(n), &cur, cur & ~PERMIT, ACQUIRE, RELAXED)) {
 					ret = 0;
@@ -159,7 +168,9 @@ void volt_notify_wait_cancel(struct volt_notify *n, struct volt_waiter *w)
 		volt__waitlist_remove(&n->waiters, w);
 		waiters_gone(n);
 	} else if (volt__wstate(w) == NOTIFIED_ONE) {
+#ifndef VOLT_MUTANT_NOTIFY_CANCEL_DROPS_PERMIT /* planted bug (tests/model): not passed on */
 		notify_one_locked(n, &pass); /* chosen but never saw it: pass it on */
+#endif
 	}
 	volt__wstate_set(w, IDLE);
 	mine = w->waker;

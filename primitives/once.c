@@ -95,8 +95,13 @@ static void leave(struct volt_once *c, struct volt_waiter *w, bool pass_turn)
 	pthread_mutex_lock(&c->lock);
 	if (volt__wstate(w) == QUEUED)
 		volt__waitlist_remove(&c->waiters, w);
+#ifdef VOLT_MUTANT_ONCE_CANCEL_DROPS_TURN
+	/* planted bug (tests/model): a turn it was woken for is dropped, not passed on */
+	(void)pass_turn;
+#else
 	else if (pass_turn && volt__load(word(c), ACQUIRE) == EMPTY)
 		volt__waitlist_take(&c->waiters, WOKEN, &next, 1);
+#endif
 	volt__wstate_set(w, IDLE);
 	mine = w->waker;
 	w->waker.ops = NULL;
@@ -135,10 +140,12 @@ int volt_once_get_or_init_with(struct volt_once *c, struct volt_waiter *w, volt_
 		}
 		/* INITIALISING: wait in line, checking the state again under the lock */
 		pthread_mutex_lock(&c->lock);
+#ifndef VOLT_MUTANT_ONCE_QUEUE_NO_RECHECK /* planted bug (tests/model): a publish in between missed */
 		if (volt__load(word(c), ACQUIRE) != INITIALISING) {
 			pthread_mutex_unlock(&c->lock);
 			continue;
 		}
+#endif
 		if (volt__wstate(w) == QUEUED) {
 			volt__waiter_set_waker(w, waker);
 		} else {

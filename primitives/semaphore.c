@@ -152,6 +152,13 @@ void volt_semaphore_release(struct volt_semaphore *s, uint32_t n)
 
 	uint64_t cur = volt__load(word(s), RELAXED); /* relaxed: the CAS orders */
 
+#ifdef VOLT_MUTANT_SEM_RELEASE_IGNORES_WAITERS
+	/* planted bug (tests/model): the fast path adds the permits to the word
+	 * even with WAITERS set, so the waiters in line are never handed them */
+	while (!volt__cas(word(s), &cur, cur + ((uint64_t)n << SHIFT), RELEASE, RELAXED))
+		;
+	return;
+#endif
 	while (!(cur & WAITERS)) {
 		/* release: pairs with the acquire of whoever takes these permits */
 		if (volt__cas(word(s), &cur, cur + ((uint64_t)n << SHIFT), RELEASE, RELAXED))
@@ -272,7 +279,9 @@ void volt_semaphore_acquire_cancel(struct volt_semaphore *s, struct volt_sem_wai
 	pthread_mutex_lock(&s->lock);
 	if (volt__wstate(&w->w) == QUEUED) {
 		volt__waitlist_remove(&s->waiters, &w->w);
+#ifndef VOLT_MUTANT_SEM_CANCEL_KEEPS_HANDED /* planted bug (tests/model): a partial grant kept */
 		back = w->requested - w->missing;
+#endif
 		if (!s->waiters.head) {
 			uint64_t cur = volt__load(word(s), RELAXED); /* relaxed: under the lock */
 
@@ -280,7 +289,9 @@ void volt_semaphore_acquire_cancel(struct volt_semaphore *s, struct volt_sem_wai
 				;
 		}
 	} else if (volt__wstate(&w->w) == GRANTED) {
+#ifndef VOLT_MUTANT_SEM_CANCEL_GRANTED_LEAKS /* planted bug (tests/model): a grant never seen is lost */
 		back = w->requested; /* handed everything, never seen: give it all back */
+#endif
 	}
 	mine = w->w.waker;
 	w->w.waker.ops = NULL;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/model/models.c: small models of the work-stealing queues, run on
- * the real library code (built with -DVOLT_CHAOS) under the deterministic
- * scheduler.
+ * tests/model/models.c: small models of the work-stealing queues and the
+ * sync primitives, run on the real library code (built with -DVOLT_CHAOS)
+ * under the deterministic scheduler.
  *
  * Every model is the same experiment at a different layer: an owner pushes
  * fake tasks (zeroed headers, known by their index) and pops, one or two
@@ -26,11 +26,23 @@
  *
  * ringq_full and ring_overflow go through the global queue's lock; the
  * scheduler knows about it (sched.c), so a waiter never sleeps on it.
+ *
+ * The sync models (sem_handoff, mutex_count, rwlock_rw, notify_permit,
+ * barrier_round, once_init) drive the waiter forms of primitives/ with a
+ * waker that sets a flag the waiting thread parks on (vm_park): a lost
+ * wakeup leaves a thread parked for ever, which fails the run as a
+ * deadlock. Each checks its primitive's accounting during and after the
+ * run (permits, mutual exclusion, notifications, rounds and leaders, one
+ * init), and that no waker reference is left.
  */
+#include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <volt.h>
 
+#include "core/atomic.h"
 #include "core/task.h"
 #include "core/topology.h"
 #include "schedulers/injector.h"
@@ -337,6 +349,683 @@ static int model_chaselev_grow(const struct vm_opts *o)
 	return ops_run(o, &M, &volt__sched_chaselev);
 }
 
+/* ==== the sync primitives: wait, wake, cancel (primitives/) ==== */
+
+/*
+ * A model's waker. A wake sets a flag (a volt__ store, so at a point) that
+ * the waiting thread parks on (vm_park); clone and drop count references
+ * with volt__ atomics, as a task's waker does, so they are points too, some
+ * of them under a primitive's lock. A waiter that nobody wakes stays parked,
+ * and the run fails as a deadlock: a lost wakeup. After a run every waker
+ * must be back to no references (none leaked, none dropped twice).
+ */
+struct mwaker {
+	_Atomic uint32_t flag; /* set by a wake: poll again */
+	_Atomic int refs;      /* clones not yet dropped or consumed by a wake */
+};
+
+static void *mw_clone(void *d)
+{
+	struct mwaker *w = d;
+
+	volt__fetch_add(&w->refs, 1, RELAXED); /* relaxed: a count, checked after the run */
+	return d;
+}
+
+static void mw_drop(void *d)
+{
+	struct mwaker *w = d;
+
+	if (volt__fetch_sub(&w->refs, 1, RELAXED) <= 0) /* relaxed: as clone */
+		vm_fail("a waker dropped or woken more often than it was cloned");
+}
+
+static void mw_wake_by_ref(void *d)
+{
+	struct mwaker *w = d;
+
+	volt__store(&w->flag, 1, RELEASE); /* release: what the waker did before, to the waiter */
+}
+
+static void mw_wake(void *d)
+{
+	mw_wake_by_ref(d);
+	mw_drop(d);
+}
+
+static const struct volt_waker_ops mw_ops = { mw_wake, mw_wake_by_ref, mw_clone, mw_drop };
+
+static struct volt_waker mw_waker(struct mwaker *w)
+{
+	return (struct volt_waker){ &mw_ops, w };
+}
+
+/* Between two polls of a pending wait: parks until woken, then clears the
+ * flag; one time in four polls again at once instead (a spurious poll). */
+static void mw_wait(struct mwaker *w)
+{
+	if (vm_rand() % 4 == 0)
+		return;
+	vm_park(&w->flag);
+	atomic_store(&w->flag, 0);
+}
+
+/* Up to max - 1 scheduling points of the model's own: a thread busy a moment. */
+static void mw_dawdle(unsigned max)
+{
+	for (unsigned k = (unsigned)(vm_rand() % max); k; k--)
+		volt__chaos_point();
+}
+
+/* Main, after a run: no waker reference left. */
+static void mw_check(struct mwaker *mw, unsigned n)
+{
+	for (unsigned i = 0; i < n && !vm_failed(); i++)
+		if (atomic_load(&mw[i].refs))
+			vm_fail("T%u's waker holds %d references after the run (a waker leaked)", i,
+				atomic_load(&mw[i].refs));
+}
+
+/* ---- semaphore, mutex, rwlock: one batch semaphore (semaphore.c) ---- */
+
+/* Main, after a run: every permit back in the word, nobody in line. */
+static void sem_check_idle(struct volt_semaphore *s, uint32_t permits)
+{
+	uint64_t word = atomic_load((_Atomic uint64_t *)&s->permits);
+
+	if (vm_failed())
+		return;
+	if (volt_semaphore_available(s) != permits)
+		vm_fail("%u permits available after the run, of %u", volt_semaphore_available(s),
+			permits);
+	else if (s->waiters.head || (word & 2))
+		vm_fail("waiters left after the run (line %s, WAITERS %s)",
+			s->waiters.head ? "not empty" : "empty", word & 2 ? "set" : "clear");
+}
+
+/*
+ * A waiter-form acquire of n permits, through acquire(): 0 once acquired,
+ * 1 if it was cancelled instead (cancel: whether it may be; a cancelled
+ * wait may have been granted meanwhile, which the cancel gives back).
+ */
+typedef int (*sem_acquire_fn)(void *prim, struct volt_sem_waiter *w, uint32_t n,
+			      const struct volt_waker *waker);
+typedef void (*sem_cancel_fn)(void *prim, struct volt_sem_waiter *w);
+
+static int sem_wait_for(void *prim, sem_acquire_fn acquire, sem_cancel_fn cancel_fn, uint32_t n,
+			struct mwaker *mw, bool cancel)
+{
+	struct volt_waker wk = mw_waker(mw);
+	struct volt_sem_waiter w = { .requested = 0 };
+	int ret = acquire(prim, &w, n, &wk);
+
+	vm_log("acquire %u -> %d%s", n, ret, ret == 1 && cancel ? " (to be cancelled)" : "");
+	if (ret == 1 && cancel) {
+		mw_dawdle(4);
+		if (vm_rand() % 2) /* a last look */
+			ret = acquire(prim, &w, n, &wk);
+		if (ret == 1) {
+			vm_log("cancel");
+			cancel_fn(prim, &w);
+			return 1;
+		}
+	}
+	while (ret == 1) {
+		mw_wait(mw);
+		ret = acquire(prim, &w, n, &wk);
+	}
+	if (ret)
+		vm_fail("acquire of %u: %d", n, ret);
+	vm_log("acquired %u", n);
+	return 0;
+}
+
+static int sem_acquire(void *s, struct volt_sem_waiter *w, uint32_t n, const struct volt_waker *wk)
+{
+	return volt_semaphore_acquire_with(s, w, n, wk);
+}
+
+static void sem_cancel(void *s, struct volt_sem_waiter *w)
+{
+	volt_semaphore_acquire_cancel(s, w);
+}
+
+struct sem_model {
+	struct volt_semaphore s;
+	struct mwaker mw[3];
+	unsigned nthreads, rounds;
+	uint32_t permits, most; /* initial permits; the largest request */
+	uint32_t held;          /* permits held now, by the model's count */
+};
+
+static void sem_body(unsigned id, void *arg)
+{
+	struct sem_model *M = arg;
+
+	for (unsigned r = 0; r < M->rounds; r++) {
+		uint32_t n = 1 + (uint32_t)(vm_rand() % M->most);
+		unsigned how = (unsigned)(vm_rand() % 8);
+
+		if (how == 0) {
+			int ret = volt_semaphore_try_acquire(&M->s, n);
+
+			vm_log("try_acquire %u -> %d", n, ret);
+			if (ret == -EAGAIN)
+				continue;
+			if (ret)
+				vm_fail("try_acquire of %u: %d", n, ret);
+		} else if (sem_wait_for(&M->s, sem_acquire, sem_cancel, n, &M->mw[id], how <= 2)) {
+			continue;
+		}
+		M->held += n;
+		if (M->held > M->permits)
+			vm_fail("%u permits held at once, of %u", M->held, M->permits);
+		mw_dawdle(3);
+		M->held -= n;
+		vm_log("release %u%s", n, n > 1 && r % 2 ? " one by one" : "");
+		if (n > 1 && r % 2)
+			for (uint32_t i = 0; i < n; i++)
+				volt_semaphore_release(&M->s, 1);
+		else
+			volt_semaphore_release(&M->s, n);
+	}
+}
+
+static int model_sem_handoff(const struct vm_opts *o)
+{
+	struct sem_model M = { .held = 0 };
+	int ret;
+
+	M.nthreads = vm_rand() % 3 ? 3 : 2;
+	M.rounds = 2 + (unsigned)(vm_rand() % 2);
+	M.permits = 1 + (uint32_t)(vm_rand() % 3);
+	M.most = M.permits < 2 ? 1 : 2;
+	if (volt_semaphore_init(&M.s, M.permits))
+		abort();
+	ret = vm_run(o, M.nthreads, sem_body, &M);
+	if (!ret) {
+		sem_check_idle(&M.s, M.permits);
+		mw_check(M.mw, M.nthreads);
+		ret = vm_failed() ? -1 : 0;
+		volt_semaphore_destroy(&M.s);
+	}
+	return ret;
+}
+
+struct mutex_model {
+	struct volt_mutex m;
+	struct mwaker mw[3];
+	unsigned nthreads, iters;
+	unsigned counter, inside;
+};
+
+static int mutex_acquire(void *m, struct volt_sem_waiter *w, uint32_t n,
+			 const struct volt_waker *wk)
+{
+	(void)n;
+	return volt_mutex_lock_with(m, w, wk);
+}
+
+static void mutex_cancel(void *m, struct volt_sem_waiter *w)
+{
+	volt_mutex_lock_cancel(m, w);
+}
+
+static void mutex_body(unsigned id, void *arg)
+{
+	struct mutex_model *M = arg;
+
+	for (unsigned i = 0; i < M->iters; i++) {
+		unsigned how = (unsigned)(vm_rand() % 6);
+
+		if (how == 0 && volt_mutex_try_lock(&M->m)) {
+			vm_log("try_lock -> locked");
+		} else {
+			/* a cancelled wait (maybe granted meanwhile) is followed by a real one */
+			if (how == 1 && !sem_wait_for(&M->m, mutex_acquire, mutex_cancel, 1, &M->mw[id],
+						      true))
+				goto locked;
+			sem_wait_for(&M->m, mutex_acquire, mutex_cancel, 1, &M->mw[id], false);
+		}
+locked:
+		if (M->inside++)
+			vm_fail("two threads hold the mutex");
+
+		unsigned v = M->counter;
+
+		volt__chaos_point();
+		M->counter = v + 1;
+		M->inside--;
+		vm_log("unlock (counter %u)", M->counter);
+		volt_mutex_unlock(&M->m);
+	}
+}
+
+static int model_mutex_count(const struct vm_opts *o)
+{
+	struct mutex_model M = { .counter = 0 };
+	int ret;
+
+	M.nthreads = 3;
+	M.iters = 2 + (unsigned)(vm_rand() % 2);
+	if (volt_mutex_init(&M.m))
+		abort();
+	ret = vm_run(o, M.nthreads, mutex_body, &M);
+	if (!ret) {
+		if (M.counter != M.nthreads * M.iters)
+			vm_fail("counter %u after %u increments under the mutex", M.counter,
+				M.nthreads * M.iters);
+		sem_check_idle(&M.m.sem, 1);
+		mw_check(M.mw, M.nthreads);
+		ret = vm_failed() ? -1 : 0;
+		volt_mutex_destroy(&M.m);
+	}
+	return ret;
+}
+
+struct rw_model {
+	struct volt_rwlock l;
+	struct mwaker mw[3];
+	unsigned nthreads, rounds;
+	unsigned readers, writers; /* inside now */
+};
+
+static int rw_acquire(void *l, struct volt_sem_waiter *w, uint32_t n, const struct volt_waker *wk)
+{
+	return n == 1 ? volt_rwlock_read_with(l, w, wk) : volt_rwlock_write_with(l, w, wk);
+}
+
+static void rw_cancel(void *l, struct volt_sem_waiter *w)
+{
+	volt_rwlock_cancel(l, w);
+}
+
+static void rw_body(unsigned id, void *arg)
+{
+	struct rw_model *M = arg;
+
+	for (unsigned r = 0; r < M->rounds; r++) {
+		bool write = vm_rand() % 2;
+		unsigned how = (unsigned)(vm_rand() % 6);
+
+		if (how == 0) {
+			bool ok = write ? volt_rwlock_try_write(&M->l) : volt_rwlock_try_read(&M->l);
+
+			vm_log("try_%s -> %s", write ? "write" : "read", ok ? "in" : "busy");
+			if (!ok)
+				continue;
+		} else if (sem_wait_for(&M->l, rw_acquire, rw_cancel, write ? VOLT_SEMAPHORE_MAX : 1,
+					&M->mw[id], how == 1)) {
+			continue;
+		}
+		if (write ? M->readers || M->writers : M->writers != 0)
+			vm_fail("a %s got in beside %u readers and %u writers",
+				write ? "writer" : "reader", M->readers, M->writers);
+		*(write ? &M->writers : &M->readers) += 1;
+		mw_dawdle(3);
+		*(write ? &M->writers : &M->readers) -= 1;
+		if (write)
+			volt_rwlock_write_unlock(&M->l);
+		else
+			volt_rwlock_read_unlock(&M->l);
+	}
+}
+
+static int model_rwlock_rw(const struct vm_opts *o)
+{
+	struct rw_model M = { .readers = 0 };
+	int ret;
+
+	M.nthreads = 3;
+	M.rounds = 2 + (unsigned)(vm_rand() % 2);
+	if (volt_rwlock_init(&M.l))
+		abort();
+	ret = vm_run(o, M.nthreads, rw_body, &M);
+	if (!ret) {
+		sem_check_idle(&M.l.sem, VOLT_SEMAPHORE_MAX);
+		mw_check(M.mw, M.nthreads);
+		ret = vm_failed() ? -1 : 0;
+		volt_rwlock_destroy(&M.l);
+	}
+	return ret;
+}
+
+/* ---- notify: no notify_one lost ---- */
+
+/*
+ * T0 calls notify_one k times (storing `sent` before each), with some
+ * notify_all calls between. T1 waits again and again (now and then it
+ * cancels a wait, perhaps already notified, and waits anew) until a wait
+ * ends after T0's last notify_one began. T2 (in 3-thread runs) waits and
+ * cancels, perhaps already notified, and gives back with a notify_one of
+ * its own any notification it does see. So T1 must end: the last
+ * notify_one of the run either wakes T1, or stores the permit, or goes to
+ * T2, whose cancel must pass it on (or who gives it back).
+ */
+struct notify_model {
+	struct volt_notify n;
+	struct mwaker mw[3];
+	unsigned nthreads, k, t2_rounds;
+	_Atomic uint32_t sent; /* T0's notify_one calls begun */
+	unsigned ones, alls;   /* notify_one and notify_all calls begun */
+	unsigned consumed;     /* waits that ended notified */
+};
+
+static void notify_consumed(struct notify_model *M)
+{
+	M->consumed++;
+	vm_log("notified (%u so far; %u notify_one, %u notify_all)", M->consumed, M->ones,
+	       M->alls);
+	if (M->consumed > M->ones + M->alls * (M->nthreads - 1))
+		vm_fail("%u waits notified by %u notify_one and %u notify_all calls", M->consumed,
+			M->ones, M->alls);
+}
+
+static void notify_body(unsigned id, void *arg)
+{
+	struct notify_model *M = arg;
+	struct volt_waker wk = mw_waker(&M->mw[id]);
+
+	if (id == 0) {
+		for (uint32_t i = 1; i <= M->k; i++) {
+			if (vm_rand() % 3 == 0) {
+				vm_log("notify_all");
+				M->alls++;
+				volt_notify_all(&M->n);
+			}
+			mw_dawdle(2);
+			volt__store(&M->sent, i, RELAXED); /* relaxed: one thread runs at a time */
+			vm_log("notify_one %u of %u", i, M->k);
+			M->ones++;
+			volt_notify_one(&M->n);
+		}
+		return;
+	}
+	if (id == 1) {
+		unsigned cancels = 0;
+
+		for (;;) {
+			struct volt_waiter w = { .state = 0 };
+			int ret = volt_notify_wait_with(&M->n, &w, &wk);
+
+			if (ret == 1 && cancels < 2 && vm_rand() % 4 == 0) {
+				cancels++;
+				mw_dawdle(3);
+				vm_log("cancel");
+				volt_notify_wait_cancel(&M->n, &w);
+				continue;
+			}
+			while (ret == 1) {
+				mw_wait(&M->mw[id]);
+				ret = volt_notify_wait_with(&M->n, &w, &wk);
+			}
+			notify_consumed(M);
+			if (volt__load(&M->sent, RELAXED) == M->k) /* relaxed: as the store */
+				return;
+		}
+	}
+	for (unsigned r = 0; r < M->t2_rounds; r++) {
+		struct volt_waiter w = { .state = 0 };
+		int ret = volt_notify_wait_with(&M->n, &w, &wk);
+
+		if (ret == 1) {
+			mw_dawdle(4);
+			if (vm_rand() % 2) /* a last look */
+				ret = volt_notify_wait_with(&M->n, &w, &wk);
+			if (ret == 1) {
+				vm_log("cancel");
+				volt_notify_wait_cancel(&M->n, &w);
+				continue;
+			}
+		}
+		notify_consumed(M);
+		vm_log("give it back: notify_one");
+		M->ones++;
+		volt_notify_one(&M->n);
+	}
+}
+
+static int model_notify_permit(const struct vm_opts *o)
+{
+	struct notify_model M = { .consumed = 0 };
+	int ret;
+
+	M.nthreads = vm_rand() % 4 ? 3 : 2;
+	M.k = 1 + (unsigned)(vm_rand() % 4);
+	M.t2_rounds = 1 + (unsigned)(vm_rand() % 2);
+	if (volt_notify_init(&M.n))
+		abort();
+	ret = vm_run(o, M.nthreads, notify_body, &M);
+	if (!ret) {
+		if (M.n.waiters.head || (atomic_load((_Atomic uint32_t *)&M.n.state) & 2))
+			vm_fail("waiters left after the run");
+		mw_check(M.mw, M.nthreads);
+		ret = vm_failed() ? -1 : 0;
+		volt_notify_destroy(&M.n);
+	}
+	return ret;
+}
+
+/* ---- barrier: rounds, one leader each ---- */
+
+#define BAR_ROUNDS 2
+
+struct barrier_model {
+	struct volt_barrier b;
+	struct mwaker mw[3];
+	unsigned canceller, cancel_round; /* canceller 3: nobody cancels */
+	unsigned present[BAR_ROUNDS];      /* threads arrived in round r, not cancelled */
+	unsigned leaders[BAR_ROUNDS];
+};
+
+static void barrier_body(unsigned id, void *arg)
+{
+	struct barrier_model *M = arg;
+	struct mwaker *mw = &M->mw[id];
+	struct volt_waker wk = mw_waker(mw);
+
+	for (unsigned r = 0; r < BAR_ROUNDS; r++) {
+		struct volt_barrier_waiter w = { .leader = false };
+		bool cancel = id == M->canceller && r == M->cancel_round;
+		int ret;
+
+		for (;;) {
+			atomic_store(&mw->flag, 0);
+			M->present[r]++;
+			ret = volt_barrier_wait_with(&M->b, &w, &wk);
+			vm_log("arrive in round %u -> %d%s", r, ret, ret == 0 && w.leader ? " (leader)" : "");
+			if (ret != 1 || !cancel)
+				break;
+			cancel = false;
+			mw_dawdle(4);
+			volt_barrier_wait_cancel(&M->b, &w);
+			if (atomic_load(&mw->flag)) { /* the round completed first: it counted */
+				vm_log("cancel too late: round %u done", r);
+				ret = 0;
+				break;
+			}
+			M->present[r]--;
+			vm_log("cancelled in round %u; arrives again", r);
+			mw_dawdle(3);
+		}
+		while (ret == 1) {
+			mw_wait(mw);
+			ret = volt_barrier_wait_with(&M->b, &w, &wk);
+		}
+		if (ret)
+			vm_fail("barrier wait: %d", ret);
+		if (M->present[r] != 3)
+			vm_fail("round %u completed with %u of 3 parties arrived", r, M->present[r]);
+		M->leaders[r] += w.leader;
+	}
+}
+
+static int model_barrier_round(const struct vm_opts *o)
+{
+	struct barrier_model M = { .canceller = 3 };
+	int ret;
+
+	M.canceller = (unsigned)(vm_rand() % 4);
+	M.cancel_round = (unsigned)(vm_rand() % BAR_ROUNDS);
+	if (volt_barrier_init(&M.b, 3))
+		abort();
+	ret = vm_run(o, 3, barrier_body, &M);
+	if (!ret) {
+		for (unsigned r = 0; r < BAR_ROUNDS && !vm_failed(); r++)
+			if (M.leaders[r] != 1)
+				vm_fail("round %u had %u leaders", r, M.leaders[r]);
+		if (!vm_failed() && (M.b.arrived || M.b.round != BAR_ROUNDS || M.b.waiters.head))
+			vm_fail("after the run: %u arrived, round %llu, line %s", M.b.arrived,
+				(unsigned long long)M.b.round, M.b.waiters.head ? "not empty" : "empty");
+		mw_check(M.mw, 3);
+		ret = vm_failed() ? -1 : 0;
+		volt_barrier_destroy(&M.b);
+	}
+	return ret;
+}
+
+/* ---- once cell: one init ---- */
+
+/*
+ * 3 threads get_or_init two cells, one after the other (the second with
+ * the threads' arrivals staggered by the first). A cell's first init may
+ * fail: its caller gives up with the error or calls again, and the first
+ * waiter in line gets the turn. A thread may cancel a wait once per cell,
+ * a moment after it began or once woken (before it polled again), and then
+ * call again or give up on the cell; a turn it was woken for must pass on
+ * to the next in line.
+ */
+#define ONCE_CELLS 2
+
+struct once_cell {
+	struct volt_once c;
+	bool fail_first;
+	_Atomic unsigned attempts;
+	unsigned inits;
+	unsigned kind[3]; /* 0 waits; 1 cancels once and calls again; 2 cancels and gives up */
+	bool gave_up[3];  /* without the value */
+	void *seen[3];
+	int value;        /* the successful init's value is its address */
+};
+
+struct once_model {
+	struct once_cell cell[ONCE_CELLS];
+	struct mwaker mw[3];
+};
+
+static int once_init_fn(void *arg, void **value)
+{
+	struct once_cell *C = arg;
+	unsigned a = volt__fetch_add(&C->attempts, 1, RELAXED) + 1; /* relaxed: a count */
+
+	mw_dawdle(3);
+	if (C->fail_first && a == 1) {
+		vm_log("init fails");
+		return -EIO;
+	}
+	vm_log("init succeeds");
+	C->inits++;
+	*value = &C->value;
+	return 0;
+}
+
+static void once_get(struct once_cell *C, unsigned id, struct mwaker *mw)
+{
+	struct volt_waker wk = mw_waker(mw);
+	struct volt_waiter w = { .state = 0 };
+	bool cancelled = false;
+
+	for (;;) {
+		void *v = NULL;
+		int ret = volt_once_get_or_init_with(&C->c, &w, once_init_fn, C, &wk, &v);
+
+		if (ret == -EIO) {
+			if (vm_rand() % 2) {
+				vm_log("gives up with the error");
+				C->gave_up[id] = true;
+				return;
+			}
+			continue;
+		}
+		if (ret < 0)
+			vm_fail("get_or_init: %d", ret);
+		if (ret == 0) {
+			vm_log("got the value");
+			C->seen[id] = v;
+			return;
+		}
+		if (C->kind[id] && !cancelled) {
+			cancelled = true;
+			if (vm_rand() % 2) {
+				/* dropped after its wake, before it polled: a turn passes on */
+				vm_park(&mw->flag);
+				atomic_store(&mw->flag, 0);
+			} else {
+				mw_dawdle(3);
+			}
+			vm_log("cancel%s", C->kind[id] == 2 ? " and give up" : "");
+			volt_once_wait_cancel(&C->c, &w);
+			if (C->kind[id] == 2) {
+				C->gave_up[id] = true;
+				return;
+			}
+			continue;
+		}
+		mw_wait(mw);
+	}
+}
+
+static void once_body(unsigned id, void *arg)
+{
+	struct once_model *M = arg;
+
+	for (unsigned i = 0; i < ONCE_CELLS; i++) {
+		vm_log("cell %u", i);
+		once_get(&M->cell[i], id, &M->mw[id]);
+	}
+}
+
+static int model_once_init(const struct vm_opts *o)
+{
+	struct once_model M;
+	int ret;
+
+	memset(&M, 0, sizeof(M));
+	for (unsigned i = 0; i < ONCE_CELLS; i++) {
+		struct once_cell *C = &M.cell[i];
+
+		C->fail_first = vm_rand() % 3 != 0;
+		for (unsigned t = 0; t < 3; t++)
+			C->kind[t] = (unsigned)(vm_rand() % 3);
+		if (volt_once_init(&C->c))
+			abort();
+	}
+	ret = vm_run(o, 3, once_body, &M);
+	for (unsigned i = 0; i < ONCE_CELLS && !ret && !vm_failed(); i++) {
+		struct once_cell *C = &M.cell[i];
+		void *v = NULL;
+		bool set = volt_once_get(&C->c, &v) == 0;
+
+		if (C->inits > 1)
+			vm_fail("cell %u: %u successful inits", i, C->inits);
+		else if (set != (C->inits == 1) || (set && v != &C->value))
+			vm_fail("cell %u is %s after %u successful inits", i, set ? "set" : "empty",
+				C->inits);
+		for (unsigned t = 0; t < 3 && !vm_failed(); t++)
+			if (!C->gave_up[t] && C->seen[t] != &C->value)
+				vm_fail("cell %u: T%u got %p, not the value", i, t, C->seen[t]);
+		if (!vm_failed() && C->c.waiters.head)
+			vm_fail("cell %u: waiters left after the run", i);
+	}
+	if (!ret) {
+		mw_check(M.mw, 3);
+		ret = vm_failed() ? -1 : 0;
+		for (unsigned i = 0; i < ONCE_CELLS; i++)
+			volt_once_destroy(&M.cell[i].c);
+	}
+	return ret;
+}
+
 /* teeth: the planted bugs (VOLT_MUTANT_*) each model must catch; a mutant
  * build checks them all (main.c, --expect-fail). */
 const struct vm_model vm_models[] = {
@@ -354,6 +1043,20 @@ const struct vm_model vm_models[] = {
 	  model_chaselev_last, "CHASELEV_LAST_NO_CAS" },
 	{ "chaselev_grow", "`chaselev`: 2 thieves vs pushes that grow the array", 600,
 	  model_chaselev_grow, "CHASELEV_GROW_OLD_ARRAY" },
+	{ "sem_handoff", "semaphore: 2-3 threads acquire 1-2 of 1-3 permits, try, cancel, release",
+	  45, model_sem_handoff,
+	  "SEM_RELEASE_IGNORES_WAITERS SEM_CANCEL_KEEPS_HANDED SEM_CANCEL_GRANTED_LEAKS" },
+	{ "mutex_count", "mutex: 3 threads increment a counter; lock_with, try_lock, cancel", 60,
+	  model_mutex_count, "SEM_RELEASE_IGNORES_WAITERS SEM_CANCEL_GRANTED_LEAKS" },
+	{ "rwlock_rw", "rwlock: 3 threads read or write; a writer's partial grant, cancel", 50,
+	  model_rwlock_rw,
+	  "SEM_RELEASE_IGNORES_WAITERS SEM_CANCEL_KEEPS_HANDED SEM_CANCEL_GRANTED_LEAKS" },
+	{ "notify_permit", "notify: notify_one/all vs waits and cancels; no notify_one lost", 32,
+	  model_notify_permit, "NOTIFY_WAIT_NO_CAS NOTIFY_CANCEL_DROPS_PERMIT" },
+	{ "barrier_round", "barrier of 3: 2 rounds, one cancel and arrival again, one leader each",
+	  24, model_barrier_round, "BARRIER_CANCEL_KEEPS_COUNT" },
+	{ "once_init", "once cells: 3 callers of 2 cells, an init may fail, waits cancelled", 34,
+	  model_once_init, "ONCE_QUEUE_NO_RECHECK ONCE_CANCEL_DROPS_TURN" },
 };
 
 const unsigned vm_nmodels = sizeof(vm_models) / sizeof(vm_models[0]);

@@ -29,6 +29,14 @@
  * high PCT priority cannot starve the holder.) With every unfinished thread
  * waiting, the run fails as a deadlock. Other threads lock normally.
  *
+ * Parking. A model of a waiting future (the waiter forms of the sync
+ * primitives) parks on a flag that its waker sets (vm_park): like a lock
+ * waiter, it is not picked until the flag is set. It could not spin through
+ * points instead: under PCT the highest-priority thread always runs, and a
+ * spinning one would starve its waker once the change points are spent. A
+ * waiter that nobody wakes leaves only parked (or lock-waiting) threads,
+ * which fails the run as a deadlock: a lost wakeup.
+ *
  * Failure. vm_fail() in a model thread records the message, wakes every
  * other model thread and jumps back to the thread's start (longjmp); woken
  * threads see the abort and jump out too, so the run ends without running
@@ -53,6 +61,7 @@ struct vm_thread {
 	unsigned id;
 	bool done;
 	pthread_mutex_t *waiting; /* the lock it waits for, or NULL */
+	_Atomic uint32_t *parked; /* vm_park: the flag it waits to see set, or NULL */
 	unsigned prio; /* PCT: higher runs first */
 	uint64_t rng;  /* vm_rand() in this thread */
 	sem_t go;      /* posted to let this thread run */
@@ -131,14 +140,20 @@ void vm_log(const char *fmt, ...)
 	putchar('\n');
 }
 
+/* Can t run: not waiting for a lock, and not parked on a flag still clear? */
+static bool runnable(const struct vm_thread *t)
+{
+	return !t->done && !t->waiting && !(t->parked && !atomic_load(t->parked));
+}
+
 /* The next thread to run, by the strategy: an unfinished one that does
- * not wait for a lock. -1 when there is none. */
+ * not wait for a lock or a wake. -1 when there is none. */
 static int pick(void)
 {
 	unsigned cand[VM_MAX_THREADS], k = 0, c;
 
 	for (unsigned i = 0; i < S.n; i++)
-		if (!S.t[i].done && !S.t[i].waiting)
+		if (runnable(&S.t[i]))
 			cand[k++] = i;
 	if (k == 0)
 		return -1;
@@ -208,18 +223,34 @@ static void point(const void *pc)
 	int next = pick();
 
 	if (next < 0)
-		vm_fail("deadlock: every unfinished thread waits for a lock");
+		vm_fail("deadlock: every unfinished thread waits for a lock or a wake "
+			"(a lost wakeup?)");
 	if (next == (int)me->id)
 		return;
 	if (S.o.trace)
 		printf("  [%5lu] T%u -> T%d at %#lx%s\n", S.steps, me->id, next,
 		       (unsigned long)((uintptr_t)pc - (uintptr_t)__executable_start),
-		       me->waiting ? " (lock busy)" : "");
+		       me->waiting ? " (lock busy)" : me->parked ? " (parked)" : "");
 	S.cur = (unsigned)next;
 	sem_post(&S.t[next].go);
 	wait_turn(me);
 	if (atomic_load(&S.abort))
 		abandon(me);
+}
+
+void vm_park(_Atomic uint32_t *flag)
+{
+	struct vm_thread *me = self;
+
+	if (!me) {
+		vm_fail("vm_park outside a model thread");
+		return;
+	}
+	while (!atomic_load(flag)) {
+		me->parked = flag;
+		point(__builtin_return_address(0));
+	}
+	me->parked = NULL;
 }
 
 void volt__chaos_point(void)
@@ -253,9 +284,10 @@ static void *trampoline(void *arg)
 				if (!S.t[i].done)
 					next = (int)i;
 			if (next >= 0) {
-				/* only lock waiters are left (a lock leaked): fail, as vm_fail */
+				/* only waiters are left (a lock leaked, a wake lost): fail, as vm_fail */
 				snprintf(S.msg, sizeof(S.msg),
-					 "deadlock: T%u finished and every other thread waits for a lock",
+					 "deadlock: T%u finished and every other thread waits for a lock "
+					 "or a wake (a lost wakeup?)",
 					 me->id);
 				S.failed = true;
 				atomic_store(&S.abort, true);
@@ -291,6 +323,7 @@ int vm_run(const struct vm_opts *o, unsigned nthreads, vm_body body, void *arg)
 		t->id = i;
 		t->done = false;
 		t->waiting = NULL;
+		t->parked = NULL;
 		t->prio = o->pct_depth + i;
 		t->rng = volt__rng_stream(o->seed ^ 0x7468726561647321ull, i);
 		sem_init(&t->go, 0, 0);

@@ -69,6 +69,14 @@ uint64_t vm_rand(void);
 /* With trace on, prints a line tagged with the step and the thread. */
 void vm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Parks the calling model thread until *flag is nonzero (at once if it is):
+ * meanwhile the scheduler does not pick it. A model's waker sets the flag
+ * (with a volt__ atomic, so at a point). If every unfinished thread is
+ * parked or waits for a lock, the run fails as a deadlock: a lost wakeup.
+ */
+void vm_park(_Atomic uint32_t *flag);
+
 /* The scheduling point the library calls before each atomic op. */
 void volt__chaos_point(void);
 
