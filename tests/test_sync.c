@@ -720,3 +720,55 @@ VOLT_RT_TEST(sync_blocking_forms_refuse_stackless)
 	volt_mutex_destroy(&m);
 	volt_rt_free(rt);
 }
+
+/* ---- the blocking forms from plain threads: wait, then get woken */
+
+struct blocking_pair {
+	struct volt_rwlock rw;
+	struct volt_semaphore sem;
+	struct volt_notify n;
+	atomic_int stage;
+};
+
+static void *blocking_side(void *arg)
+{
+	struct blocking_pair *p = arg;
+
+	CHECK_OK(volt_rwlock_write_blocking(&p->rw)); /* waits for the reader */
+	atomic_store(&p->stage, 1);
+	volt_rwlock_write_unlock(&p->rw);
+	CHECK_OK(volt_semaphore_acquire_blocking(&p->sem, 2)); /* waits for the release */
+	atomic_store(&p->stage, 2);
+	CHECK_OK(volt_notify_wait_blocking(&p->n)); /* waits for the notify */
+	atomic_store(&p->stage, 3);
+	return NULL;
+}
+
+VOLT_TEST(sync_blocking_forms_wait_and_wake)
+{
+	struct blocking_pair p;
+	pthread_t th;
+
+	atomic_init(&p.stage, 0);
+	CHECK_OK(volt_rwlock_init(&p.rw));
+	CHECK_OK(volt_semaphore_init(&p.sem, 1));
+	CHECK_OK(volt_notify_init(&p.n));
+	CHECK_OK(volt_rwlock_read_blocking(&p.rw));
+	CHECK_OK(pthread_create(&th, NULL, blocking_side, &p));
+	vt_sleep_us(5000);
+	CHECK_EQ(atomic_load(&p.stage), 0); /* the writer waits for this reader */
+	volt_rwlock_read_unlock(&p.rw);
+	VT_WAIT_FOR(atomic_load(&p.stage) == 1 || volt_semaphore_available(&p.sem) == 0);
+	vt_sleep_us(5000);
+	CHECK_LE(atomic_load(&p.stage), 1); /* one permit of the two it asked for */
+	volt_semaphore_release(&p.sem, 1);
+	VT_WAIT_FOR(atomic_load(&p.stage) == 2);
+	vt_sleep_us(5000);
+	CHECK_EQ(atomic_load(&p.stage), 2);
+	volt_notify_one(&p.n);
+	pthread_join(th, NULL);
+	CHECK_EQ(atomic_load(&p.stage), 3);
+	volt_notify_destroy(&p.n);
+	volt_semaphore_destroy(&p.sem);
+	volt_rwlock_destroy(&p.rw);
+}
