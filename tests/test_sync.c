@@ -772,3 +772,56 @@ VOLT_TEST(sync_blocking_forms_wait_and_wake)
 	volt_semaphore_destroy(&p.sem);
 	volt_rwlock_destroy(&p.rw);
 }
+
+/* ---- notify ping-pong under every policy: no wakeup lost in 2 x ROUNDS hand-offs */
+
+struct pinger {
+	struct volt_future base;
+	struct volt_notify *mine, *theirs;
+	bool serve;         /* the one that notifies first */
+	int i;
+	long *count;
+	struct volt_notified nf;
+};
+
+static enum volt_poll pinger_poll(struct volt_future *f, struct volt_cx *cx)
+{
+	struct pinger *p = (struct pinger *)f;
+
+	VOLT_BEGIN(f);
+	for (p->i = 0; p->i < ROUNDS; p->i++) {
+		if (p->serve)
+			volt_notify_one(p->theirs);
+		VOLT_AWAIT(f, cx, volt_notify_wait(&p->nf, p->mine));
+		++*p->count;
+		if (!p->serve)
+			volt_notify_one(p->theirs);
+	}
+	VOLT_END(f);
+}
+
+static const struct volt_future_ops pinger_ops = { .poll = pinger_poll };
+
+VOLT_RT_TEST(sync_notify_ping_pong_exact)
+{
+	struct volt_rt *rt = vt_rt_new(policy, 2);
+	struct volt_notify a, b;
+	long na = 0, nb = 0;
+	struct pinger pa = { .base = VOLT_FUTURE_INIT(&pinger_ops), .mine = &a, .theirs = &b,
+			     .serve = true, .count = &na };
+	struct pinger pb = { .base = VOLT_FUTURE_INIT(&pinger_ops), .mine = &b, .theirs = &a,
+			     .serve = false, .count = &nb };
+	struct volt_join *ja, *jb;
+
+	CHECK_OK(volt_notify_init(&a));
+	CHECK_OK(volt_notify_init(&b));
+	ja = vt_spawn(rt, &pa, sizeof pa, false);
+	jb = vt_spawn(rt, &pb, sizeof pb, false);
+	vt_join(ja);
+	vt_join(jb);
+	CHECK_EQ(na, ROUNDS);
+	CHECK_EQ(nb, ROUNDS);
+	volt_notify_destroy(&a);
+	volt_notify_destroy(&b);
+	volt_rt_free(rt);
+}
