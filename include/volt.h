@@ -15,9 +15,11 @@
 #include "volt/future.h"
 #include "volt/group.h"
 #include "volt/metrics.h"
+#include "volt/oneshot.h"
 #include "volt/runtime.h"
 #include "volt/sync.h"
 #include "volt/task.h"
 #include "volt/time.h"
+#include "volt/watch.h"
 
 #endif /* VOLT_H */
