@@ -7,6 +7,7 @@
 #define VOLT_H
 
 #include "volt/blocking.h"
+#include "volt/broadcast.h"
 #include "volt/chan.h"
 #include "volt/common.h"
 #include "volt/config.h"

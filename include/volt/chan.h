@@ -35,6 +35,7 @@ enum volt_chan_status {
 	VOLT_CHAN_FULL,   /* try_send: no room */
 	VOLT_CHAN_EMPTY,  /* try_recv: nothing buffered */
 	VOLT_CHAN_CLOSED, /* closed: nothing will come (recv), nothing is accepted (send) */
+	VOLT_CHAN_LAGGED, /* broadcast: messages were overwritten before this receiver saw them */
 };
 
 /*
