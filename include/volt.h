@@ -16,6 +16,7 @@
 #include "volt/future.h"
 #include "volt/group.h"
 #include "volt/metrics.h"
+#include "volt/mpsc.h"
 #include "volt/oneshot.h"
 #include "volt/runtime.h"
 #include "volt/sync.h"
