@@ -19,6 +19,7 @@
 #include "volt/mpsc.h"
 #include "volt/oneshot.h"
 #include "volt/runtime.h"
+#include "volt/select.h"
 #include "volt/sync.h"
 #include "volt/task.h"
 #include "volt/time.h"
