@@ -357,3 +357,38 @@ VOLT_TEST(chan_blocking_threads)
 		volt_chan_free(ch);
 	}
 }
+
+/* ---- regression (crossbeam RUSTSEC-2025-0024): freeing with messages in flight */
+
+static void *spam(void *arg)
+{
+	struct volt_chan *ch = arg;
+	uint64_t v = 0;
+
+	while (volt_chan_try_send(ch, &v) != VOLT_CHAN_CLOSED)
+		v++;
+	return NULL;
+}
+
+VOLT_TEST(chan_receiver_gone_with_messages_in_flight)
+{
+	const char *buf;
+
+	EACH_BUFFER(buf) {
+		for (int round = 0; round < 50; round++) {
+			struct volt_chan *ch;
+			pthread_t th[2];
+			uint64_t v;
+
+			CHECK_OK(volt_chan_new(sizeof(uint64_t), 8, buf, &ch));
+			for (int i = 0; i < 2; i++)
+				CHECK_OK(pthread_create(&th[i], NULL, spam, ch));
+			for (int i = 0; i < 100; i++)
+				(void)volt_chan_try_recv(ch, &v);
+			volt_chan_receiver_drop(ch); /* the senders see closed and stop */
+			for (int i = 0; i < 2; i++)
+				pthread_join(th[i], NULL);
+			volt_chan_free(ch); /* with messages still buffered: ASan checks */
+		}
+	}
+}

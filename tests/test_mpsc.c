@@ -147,3 +147,21 @@ VOLT_RT_TEST(mpsc_exactly_once_in_order)
 	volt_mpsc_free(m);
 	volt_rt_free(rt);
 }
+
+/* ---- regression (crossbeam RUSTSEC-2025-0024): freed with blocks in flight */
+
+VOLT_TEST(mpsc_free_with_blocks_in_flight)
+{
+	for (int n = 0; n < 200; n += 37) {
+		struct volt_mpsc *m;
+		uint64_t v;
+
+		CHECK_OK(volt_mpsc_new(sizeof(uint64_t), &m));
+		for (uint64_t i = 0; i < (uint64_t)n * 10; i++)
+			CHECK_EQ(volt_mpsc_send(m, &i), VOLT_CHAN_OK);
+		for (int i = 0; i < n; i++)
+			CHECK_EQ(volt_mpsc_try_recv(m, &v), VOLT_CHAN_OK);
+		volt_mpsc_close(m);
+		volt_mpsc_free(m); /* every block freed once: ASan and LSan check */
+	}
+}
