@@ -59,6 +59,7 @@ FIGURE_NAMES = {
     "E17": "e17_spawn_blocking",
     "E18": "e18_timers",
     "E19": "e19_sync",
+    "E20": "e20_channels",
 }
 FIGURE_TITLES = {
     "E1": "E1 spawn_many: 10,000 empty tasks",
@@ -80,6 +81,7 @@ FIGURE_TITLES = {
     "E17": "E17 the blocking pool: spawn a job and await it",
     "E18": "E18 timers: arming a sleep, and a million sleepers",
     "E19": "E19 synchronisation primitives: uncontended and contended",
+    "E20": "E20 channels: the try fast path on one thread, and 4 x 4 MPMC",
 }
 # Experiments whose panel shows a metric other than the primary one.
 PANEL_METRIC = {
@@ -87,6 +89,14 @@ PANEL_METRIC = {
     "E18_sleepers": "lateness_p99_us",
     "E19_sync_uncontended": "mutex_ns",
     "E19_sync_contended": "mutex_contended_ns",
+    "E20_chan_tier2": "roundtrip_ns",
+    "E20_chan_mpmc": "mpmc_ns",
+}
+# Experiments whose Volt-C bars differ by a parameter rather than by policy:
+# each bar is "<policy>/<value>" (the channel buffer), the parameter no group.
+SERIES_PARAM = {
+    "E20_chan_tier2": "buffer",
+    "E20_chan_mpmc": "buffer",
 }
 # Within a figure, these ids come first, in this order; the rest follow sorted.
 PANEL_ORDER = [
@@ -95,6 +105,7 @@ PANEL_ORDER = [
     "E3_ping_pong", "E3_ping_pong_lifo", "E3_ping_pong_hog",
     "E4_chained_spawn",
     "E19_sync_uncontended", "E19_sync_contended",
+    "E20_chan_tier2", "E20_chan_mpmc",
 ]
 # Figures the paper expects even before their data exists: a missing one is
 # reported as skipped.
@@ -114,6 +125,11 @@ METRIC_LABEL = {
     "spawn_ms": "time to spawn all",
     "mutex_ns": "mutex try_lock + unlock",
     "mutex_contended_ns": "mutex lock + increment + unlock",
+    "send_ns": "try_send",
+    "recv_ns": "try_recv",
+    "roundtrip_ns": "try_send + try_recv (capacity 1)",
+    "bytes_per_op": "bytes allocated per op",
+    "mpmc_ns": "time per message (4 x 4 MPMC)",
 }
 # Parameter values with a meaning worth spelling out on an axis.
 VALUE_LABEL = {("global_interval", "0"): "0 (self-tuned)"}
@@ -311,16 +327,24 @@ def panel_of(experiment, rows, order, titles, known, range_kind="ci"):
     factor, shown = time_scale(unit, [r["median"] for r in rows])
     keys = varied_keys(rows)
     name_of = series_of
-    if len({series_of(r) for r in rows}) == 1 and len(keys) >= 2:
+    by_knob = False
+    sp = SERIES_PARAM.get(experiment)
+    if sp:
+        keys = [k for k in keys if k != sp]
+        name_of = lambda r: series_of(r) + (  # noqa: E731
+            f"/{r['_params'][sp]}" if r["_params"].get(sp) else "")
+    elif len({series_of(r) for r in rows}) == 1 and len(keys) >= 2:
         # One policy, several knobs: the last knob becomes the bars' colour.
         last = keys.pop()
         only = series_of(rows[0])
         name_of = lambda r: f"{only}:{last}={value_of(r, last) or '-'}"  # noqa: E731
+        by_knob = True
     groups = sorted({tuple(value_of(r, k) for k in keys) for r in rows},
                     key=lambda g: [_num_key(v) for v in g])
     series = series_order([name_of(r) for r in rows], known)
-    series.sort(key=lambda n: _num_key(n.rsplit("=", 1)[-1]) if name_of is not series_of
-                else (0, 0.0, ""))
+    series.sort(key=lambda n: _num_key(n.rsplit("=", 1)[-1]) if by_knob else (0, 0.0, ""))
+    if sp:  # Volt-C's bars first, as where the policy names them
+        series.sort(key=lambda n: n.split("/")[0] in PEERS)
     single = len(groups) == 1
     width = 0.7 if single else 0.8 / len(series)
     bars = []

@@ -27,4 +27,5 @@ rm -f experiments/peers/tokio/Cargo.lock
 say "building the Go peer"
 (cd experiments/peers/go && GOPROXY=off go build -o "$BIN/go/rt_bench" . &&
 	GOPROXY=off go build -o "$BIN/go/fanout" ./fanout &&
-	GOPROXY=off go build -o "$BIN/go/timer_bench" ./timer_bench)
+	GOPROXY=off go build -o "$BIN/go/timer_bench" ./timer_bench &&
+	GOPROXY=off go build -o "$BIN/go/chan_bench" ./chan_bench)

@@ -127,6 +127,17 @@ def experiments(full):
         ex += with_peers(eid, title, "sync_bench", ["--result"] + args,
                          {"policy": ["ring"], "workers": [2]}, peers=("tokio",),
                          reps=5 if full else 3, warmup=1)
+    # chan_bench (E20): Volt-C on each channel buffer (`buffer`, passed as
+    # --buffer; the harness also sets VOLT_CHAN_BUFFER from it), the peers on
+    # their own channels (they have no buffer to choose).
+    for eid, title, bench in (
+            ("E20_chan_tier2", "try_send / try_recv on one thread", "tier2"),
+            ("E20_chan_mpmc", "MPMC: 4 x 4 tasks, capacity 1,024", "mpmc")):
+        chan = with_peers(eid, title, "chan_bench", ["--result", "--bench", bench],
+                          {"policy": ["ring"], "workers": [2], "buffer": ["vyukov", "locked"]},
+                          reps=5 if full else 3, warmup=1)
+        chan[0]["args"] = chan[0]["args"] + ["--buffer", "{buffer}"]
+        ex += chan
     ex.append(entry("E16_task_cost", "what one task costs: stackless, fiber, thread",
                     X + "task_cost", ["--result", "--kind", "{kind}"],
                     {"kind": ["stackless", "fiber", "thread"]}, reps=3, warmup=1))

@@ -1,0 +1,672 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * experiments/chan_bench.c: what the bounded MPMC channel (volt/chan.h)
+ * costs (E20). The peers are experiments/peers/tokio/src/bin/chan_bench.rs
+ * and experiments/peers/go/chan_bench/, with the same cases and metrics.
+ *
+ *	chan_bench --bench tier2|mpmc [--buffer vyukov|locked] [--reps N]
+ *	           [--warmup N] [--workers N] [--ops N] [--messages N] [--result]
+ *
+ * The shapes are Volt's published channel benchmarks (its Tier 2 and its
+ * MPMC case). Every channel carries uint64_t elements. The buffer is
+ * --buffer, else VOLT_CHAN_BUFFER (the harness sets it from the suite's
+ * `buffer` parameter), else the default (vyukov).
+ *
+ * tier2: the main thread, no runtime, the try forms, --ops (100,000)
+ * operations per case, a fresh channel per case and repetition (made, and
+ * afterwards drained and freed, outside the timed loop):
+ * - send_ns: volt_chan_try_send of 0, 1, ... into a channel of capacity
+ *   --ops (it never fills); drained untimed, in order;
+ * - recv_ns: volt_chan_try_recv from a channel of capacity --ops filled
+ *   untimed, each value checked (in order);
+ * - roundtrip_ns: on a channel of capacity 1, try_send then try_recv, the
+ *   value checked;
+ * - send_bytes_per_op, recv_bytes_per_op, roundtrip_bytes_per_op: bytes
+ *   requested from the allocator during that case's timed loop, over its
+ *   operations (the steady state: the channel's own allocation is made
+ *   before the loop); bytes_per_op: their sum, "in total across the
+ *   benchmarks" as Volt states its 48 B/op. Counted by wrappers of malloc,
+ *   calloc, realloc, aligned_alloc, posix_memalign and memalign defined
+ *   below, which forward to glibc's allocator and add the bytes requested
+ *   (allocations freed again inside the loop count too, as Rust's counting
+ *   global allocator in the peer counts them). A '#' line also gives the
+ *   growth of mallinfo2()'s in-use bytes over each case's loop (what stays
+ *   allocated). Under a sanitizer (which owns malloc) the wrappers are
+ *   left out and bytes_per_op is that mallinfo2 growth instead.
+ *
+ * mpmc: on the runtime (--workers, else VOLT_WORKERS, else 2; VOLT_SCHED
+ * picks the policy): a channel of capacity 1,024, 4 producer tasks and 4
+ * consumer tasks, --messages (100,000) messages in all (producer p sends
+ * p * M/4 + 0 .. M/4 - 1 through the volt_chan_send future), consumers
+ * await volt_chan_recv until the channel reports VOLT_CHAN_CLOSED, which
+ * it does once every producer dropped its sender handle (each producer
+ * holds one, taken with volt_chan_sender_add before it is spawned; the main
+ * thread drops the channel's first one once all are spawned). The main
+ * thread spawns the 8 tasks (injected: it is no worker) and waits on a
+ * latch the last of them opens; mpmc_ns is the time from just before the
+ * first spawn until the latch opened, over the messages. Each consumer
+ * records the values it got (a store into an array of its own); after the
+ * round, untimed: every message received exactly once, and each
+ * producer's values in increasing order within each consumer (FIFO). A
+ * '#' line tells how often the tasks suspended per message.
+ *
+ * Volt's MPMC case sends 10,000 messages with 4 workers, and its Tokio
+ * figure is for the async_channel crate; see the peers' header comments.
+ *
+ * Without --result a line per repetition is printed instead of the
+ * protocol lines. A failed check prints what differed and exits 1.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <volt.h>
+
+#include "proto.h"
+
+#define DEFAULT_OPS 100000
+#define DEFAULT_MESSAGES 100000
+#define MPMC_CAPACITY 1024
+#define MPMC_PRODUCERS 4
+#define MPMC_CONSUMERS 4
+#define MPMC_TIMEOUT_S 20
+
+static bool result_mode;
+
+/* ------------------------------------------------- counting the allocations */
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+	__has_feature(memory_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+
+#if defined(__GLIBC__) && !defined(SANITIZED)
+#define COUNT_ALLOC 1
+/*
+ * glibc's own allocator, under the names it exports for exactly this use
+ * (a program that replaces malloc and forwards to it). Defining malloc,
+ * free, calloc and realloc in the program replaces them for the whole
+ * process, libvolt and libc included; the aligned forms are replaced too so
+ * that they are counted.
+ */
+extern void *__libc_malloc(size_t size);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t size);
+extern void *__libc_memalign(size_t align, size_t size);
+extern void __libc_free(void *p);
+
+static atomic_ullong alloc_bytes; /* bytes requested since the process started */
+
+static inline void count_alloc(size_t n)
+{
+	atomic_fetch_add_explicit(&alloc_bytes, n, memory_order_relaxed);
+}
+
+void *malloc(size_t size)
+{
+	count_alloc(size);
+	return __libc_malloc(size);
+}
+
+void free(void *p)
+{
+	__libc_free(p);
+}
+
+void *calloc(size_t n, size_t size)
+{
+	count_alloc(n * size);
+	return __libc_calloc(n, size);
+}
+
+void *realloc(void *p, size_t size)
+{
+	count_alloc(size);
+	return __libc_realloc(p, size);
+}
+
+void *aligned_alloc(size_t align, size_t size)
+{
+	count_alloc(size);
+	return __libc_memalign(align, size);
+}
+
+void *memalign(size_t align, size_t size)
+{
+	count_alloc(size);
+	return __libc_memalign(align, size);
+}
+
+int posix_memalign(void **out, size_t align, size_t size)
+{
+	void *p;
+
+	if (!align || (align & (align - 1)) || align % sizeof(void *))
+		return EINVAL;
+	count_alloc(size);
+	p = __libc_memalign(align, size);
+	if (!p)
+		return ENOMEM;
+	*out = p;
+	return 0;
+}
+
+static uint64_t allocated(void)
+{
+	return atomic_load_explicit(&alloc_bytes, memory_order_relaxed);
+}
+#else
+#define COUNT_ALLOC 0
+static uint64_t allocated(void)
+{
+	return 0;
+}
+#endif
+
+/* Bytes in use by malloc (mallinfo2), for the net growth over a loop. */
+static uint64_t in_use(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd;
+}
+
+/* ------------------------------------------------------------------ tier 2 */
+
+struct case_result {
+	double ns;           /* per operation */
+	double bytes;        /* allocated per operation (gross; net under a sanitizer) */
+	double net_bytes;    /* mallinfo2 growth per operation */
+};
+
+/* Before and after a timed loop: the clock and both allocation counts. */
+struct probe {
+	uint64_t t, gross, net;
+};
+
+static struct probe probe_now(void)
+{
+	struct probe p;
+
+	p.gross = allocated();
+	p.net = in_use();
+	p.t = proto_now_ns(); /* last: the probes' own cost stays out of the time */
+	return p;
+}
+
+static struct probe probe_end(void)
+{
+	struct probe p;
+
+	p.t = proto_now_ns(); /* first */
+	p.gross = allocated();
+	p.net = in_use();
+	return p;
+}
+
+static struct case_result case_of(struct probe a, struct probe b, unsigned long ops)
+{
+	struct case_result r;
+	double net = (double)(int64_t)(b.net - a.net);
+
+	r.ns = (double)(b.t - a.t) / (double)ops;
+	r.net_bytes = net / (double)ops;
+	r.bytes = COUNT_ALLOC ? (double)(b.gross - a.gross) / (double)ops : r.net_bytes;
+	return r;
+}
+
+static int fail(const char *what, unsigned long i, uint64_t got, int status)
+{
+	fprintf(stderr, "chan_bench: %s: operation %lu: value %llu, status %d\n", what, i,
+		(unsigned long long)got, status);
+	return -1;
+}
+
+static int new_chan(const char *buffer, size_t cap, struct volt_chan **ch)
+{
+	int err = volt_chan_new(sizeof(uint64_t), cap, buffer, ch);
+
+	if (err)
+		fprintf(stderr, "chan_bench: volt_chan_new(capacity %zu, buffer %s): %s\n", cap,
+			buffer ? buffer : "(default)", strerror(-err));
+	return err;
+}
+
+static int t2_send(const char *buffer, unsigned long ops, struct case_result *out)
+{
+	struct volt_chan *ch;
+	uint64_t v;
+	int st;
+
+	if (new_chan(buffer, ops, &ch))
+		return -1;
+
+	struct probe a = probe_now();
+
+	for (unsigned long i = 0; i < ops; i++) {
+		v = i;
+		st = volt_chan_try_send(ch, &v);
+		if (st != VOLT_CHAN_OK)
+			return fail("send", i, v, st);
+	}
+
+	struct probe b = probe_end();
+
+	*out = case_of(a, b, ops);
+	for (unsigned long i = 0; i < ops; i++) { /* drain, untimed */
+		st = volt_chan_try_recv(ch, &v);
+		if (st != VOLT_CHAN_OK || v != i)
+			return fail("send (drain)", i, v, st);
+	}
+	volt_chan_free(ch);
+	return 0;
+}
+
+static int t2_recv(const char *buffer, unsigned long ops, struct case_result *out)
+{
+	struct volt_chan *ch;
+	uint64_t v;
+	int st;
+
+	if (new_chan(buffer, ops, &ch))
+		return -1;
+	for (unsigned long i = 0; i < ops; i++) { /* fill, untimed */
+		v = i;
+		st = volt_chan_try_send(ch, &v);
+		if (st != VOLT_CHAN_OK)
+			return fail("recv (fill)", i, v, st);
+	}
+
+	struct probe a = probe_now();
+
+	for (unsigned long i = 0; i < ops; i++) {
+		st = volt_chan_try_recv(ch, &v);
+		if (st != VOLT_CHAN_OK || v != i)
+			return fail("recv", i, v, st);
+	}
+
+	struct probe b = probe_end();
+
+	*out = case_of(a, b, ops);
+	volt_chan_free(ch);
+	return 0;
+}
+
+static int t2_roundtrip(const char *buffer, unsigned long ops, struct case_result *out)
+{
+	struct volt_chan *ch;
+	uint64_t v;
+	int st;
+
+	if (new_chan(buffer, 1, &ch))
+		return -1;
+
+	struct probe a = probe_now();
+
+	for (unsigned long i = 0; i < ops; i++) {
+		v = i;
+		st = volt_chan_try_send(ch, &v);
+		if (st != VOLT_CHAN_OK)
+			return fail("roundtrip (send)", i, v, st);
+		st = volt_chan_try_recv(ch, &v);
+		if (st != VOLT_CHAN_OK || v != i)
+			return fail("roundtrip (recv)", i, v, st);
+	}
+
+	struct probe b = probe_end();
+
+	*out = case_of(a, b, ops);
+	volt_chan_free(ch);
+	return 0;
+}
+
+static int tier2(const char *buffer, unsigned long ops, unsigned long reps, unsigned long warmup)
+{
+	static const char *const names[] = { "send", "recv", "roundtrip" };
+	int (*const cases[])(const char *, unsigned long, struct case_result *) = {
+		t2_send, t2_recv, t2_roundtrip,
+	};
+	double net_max[3] = { 0 };
+
+	for (unsigned long rep = 0; rep < warmup + reps; rep++) {
+		struct case_result r[3];
+		double total = 0;
+
+		for (int k = 0; k < 3; k++)
+			if (cases[k](buffer, ops, &r[k]))
+				return 1;
+		if (rep < warmup)
+			continue;
+
+		unsigned long n = rep - warmup + 1; /* the protocol counts from 1 */
+
+		for (int k = 0; k < 3; k++) {
+			total += r[k].bytes;
+			if (r[k].net_bytes > net_max[k])
+				net_max[k] = r[k].net_bytes;
+		}
+		if (result_mode) {
+			char metric[32];
+
+			for (int k = 0; k < 3; k++) {
+				snprintf(metric, sizeof metric, "%s_ns", names[k]);
+				proto_result(n, metric, r[k].ns, "ns");
+			}
+			proto_result(n, "bytes_per_op", total, "bytes");
+			for (int k = 0; k < 3; k++) {
+				snprintf(metric, sizeof metric, "%s_bytes_per_op", names[k]);
+				proto_result(n, metric, r[k].bytes, "bytes");
+			}
+		} else {
+			printf("rep %lu: send %.2f ns, recv %.2f ns, roundtrip %.2f ns; "
+			       "allocated %.3f + %.3f + %.3f = %.3f bytes/op\n",
+			       n, r[0].ns, r[1].ns, r[2].ns, r[0].bytes, r[1].bytes, r[2].bytes, total);
+		}
+		fflush(stdout);
+	}
+	printf("# tier2: buffer %s, %lu ops per case; bytes_per_op counted %s (%llu bytes "
+	       "requested since the start, setup included); mallinfo2 in-use growth over the "
+	       "timed loops, largest per op: send %.3f, recv %.3f, roundtrip %.3f\n",
+	       buffer ? buffer : "vyukov (default)", ops,
+	       COUNT_ALLOC ? "by the malloc wrappers (gross)" : "as mallinfo2 growth (net)",
+	       (unsigned long long)allocated(), net_max[0], net_max[1], net_max[2]);
+	return 0;
+}
+
+/* -------------------------------------------------------------------- mpmc */
+
+struct mpmc_round {
+	struct volt_chan *ch;
+	struct proto_latch done;
+	atomic_int err;
+	uint64_t *got[MPMC_CONSUMERS]; /* each consumer's values, in the order received */
+	uint64_t got_n[MPMC_CONSUMERS];
+	uint64_t got_cap;               /* capacity of each got[] */
+	atomic_ullong polls;            /* polls of all the tasks */
+};
+
+struct producer {
+	struct volt_future base;
+	struct mpmc_round *m;
+	uint64_t next, end;
+	uint64_t value;
+	struct volt_chan_send send;
+};
+
+static enum volt_poll producer_poll(struct volt_future *f, struct volt_cx *cx)
+{
+	struct producer *p = (struct producer *)f;
+
+	atomic_fetch_add_explicit(&p->m->polls, 1, memory_order_relaxed);
+	VOLT_BEGIN(f);
+	for (; p->next < p->end; p->next++) {
+		p->value = p->next;
+		VOLT_AWAIT(f, cx, volt_chan_send(&p->send, p->m->ch, &p->value));
+		if (p->send.result != VOLT_CHAN_OK) {
+			proto_note_err(&p->m->err, -EPIPE);
+			break;
+		}
+	}
+	volt_chan_sender_drop(p->m->ch); /* the last one closes the channel */
+	proto_latch_count_down(&p->m->done, 1);
+	VOLT_END(f);
+}
+
+static const struct volt_future_ops producer_ops = { .poll = producer_poll };
+
+struct consumer {
+	struct volt_future base;
+	struct mpmc_round *m;
+	unsigned idx;
+	uint64_t n;
+	uint64_t value;
+	struct volt_chan_recv recv;
+};
+
+static enum volt_poll consumer_poll(struct volt_future *f, struct volt_cx *cx)
+{
+	struct consumer *c = (struct consumer *)f;
+
+	atomic_fetch_add_explicit(&c->m->polls, 1, memory_order_relaxed);
+	VOLT_BEGIN(f);
+	for (;;) {
+		VOLT_AWAIT(f, cx, volt_chan_recv(&c->recv, c->m->ch, &c->value));
+		if (c->recv.result != VOLT_CHAN_OK)
+			break; /* closed and drained */
+		if (c->n == c->m->got_cap) {
+			proto_note_err(&c->m->err, -EOVERFLOW);
+			break;
+		}
+		c->m->got[c->idx][c->n++] = c->value;
+	}
+	c->m->got_n[c->idx] = c->n;
+	volt_chan_receiver_drop(c->m->ch);
+	proto_latch_count_down(&c->m->done, 1);
+	VOLT_END(f);
+}
+
+static const struct volt_future_ops consumer_ops = { .poll = consumer_poll };
+
+struct mpmc_run {
+	const char *buffer;
+	unsigned long messages, reps, warmup;
+	uint8_t *seen;
+	int ret;
+};
+
+/* Checks a round: every message exactly once, each producer's in order per consumer. */
+static int mpmc_check(struct mpmc_run *run, struct mpmc_round *m)
+{
+	uint64_t per = run->messages / MPMC_PRODUCERS, total = 0;
+
+	memset(run->seen, 0, run->messages);
+	for (unsigned c = 0; c < MPMC_CONSUMERS; c++) {
+		uint64_t last[MPMC_PRODUCERS];
+
+		memset(last, 0xff, sizeof last); /* none yet */
+		for (uint64_t i = 0; i < m->got_n[c]; i++) {
+			uint64_t v = m->got[c][i];
+
+			if (v >= run->messages || run->seen[v]) {
+				fprintf(stderr, "chan_bench: mpmc: value %llu received %s\n",
+					(unsigned long long)v,
+					v >= run->messages ? "but never sent" : "twice");
+				return -1;
+			}
+			run->seen[v] = 1;
+
+			uint64_t p = v / per;
+
+			if (last[p] != UINT64_MAX && v < last[p]) {
+				fprintf(stderr, "chan_bench: mpmc: consumer %u got %llu after %llu "
+					"(producer %llu out of order)\n", c, (unsigned long long)v,
+					(unsigned long long)last[p], (unsigned long long)p);
+				return -1;
+			}
+			last[p] = v;
+		}
+		total += m->got_n[c];
+	}
+	if (total != run->messages) {
+		fprintf(stderr, "chan_bench: mpmc: %llu messages received, %lu sent\n",
+			(unsigned long long)total, run->messages);
+		return -1;
+	}
+	return 0;
+}
+
+static int mpmc(struct volt_rt *rt, void *arg)
+{
+	struct mpmc_run *run = arg;
+	struct mpmc_round m = { .done = PROTO_LATCH_INIT };
+	uint64_t per = run->messages / MPMC_PRODUCERS;
+	uint64_t polls = 0;
+
+	m.got_cap = run->messages;
+	for (unsigned c = 0; c < MPMC_CONSUMERS; c++) {
+		m.got[c] = malloc(run->messages * sizeof(uint64_t));
+		if (!m.got[c])
+			return run->ret = -ENOMEM;
+		memset(m.got[c], 0, run->messages * sizeof(uint64_t)); /* resident */
+	}
+	run->seen = calloc(run->messages, 1);
+	if (!run->seen)
+		return run->ret = -ENOMEM;
+
+	for (unsigned long rep = 0; rep < run->warmup + run->reps; rep++) {
+		int err;
+
+		if (new_chan(run->buffer, MPMC_CAPACITY, &m.ch))
+			return run->ret = -1;
+		atomic_store(&m.err, 0);
+		atomic_store(&m.polls, 0);
+		memset(m.got_n, 0, sizeof m.got_n);
+		proto_latch_arm(&m.done, MPMC_PRODUCERS + MPMC_CONSUMERS);
+
+		uint64_t t0 = proto_now_ns();
+
+		for (unsigned k = 0; k < MPMC_PRODUCERS + MPMC_CONSUMERS; k++) {
+			if (k < MPMC_PRODUCERS) {
+				struct producer p = { .base = VOLT_FUTURE_INIT(&producer_ops), .m = &m,
+						      .next = k * per, .end = (k + 1) * per };
+
+				volt_chan_sender_add(m.ch);
+				err = volt_spawn(rt, &p.base, sizeof p, NULL);
+				if (err)
+					volt_chan_sender_drop(m.ch);
+			} else {
+				struct consumer c = { .base = VOLT_FUTURE_INIT(&consumer_ops), .m = &m,
+						      .idx = k - MPMC_PRODUCERS };
+
+				volt_chan_receiver_add(m.ch);
+				err = volt_spawn(rt, &c.base, sizeof c, NULL);
+				if (err)
+					volt_chan_receiver_drop(m.ch);
+			}
+			if (err) {
+				fprintf(stderr, "chan_bench: mpmc: spawn: %s\n", strerror(-err));
+				volt_chan_close(m.ch);
+				proto_latch_count_down(&m.done, MPMC_PRODUCERS + MPMC_CONSUMERS - k);
+				break;
+			}
+		}
+		/* The channel's own handles: its senders are the producers' now. */
+		volt_chan_sender_drop(m.ch);
+		volt_chan_receiver_drop(m.ch);
+		if (proto_latch_wait_for(&m.done, MPMC_TIMEOUT_S)) {
+			fprintf(stderr, "chan_bench: mpmc: round unfinished after %d s\n",
+				MPMC_TIMEOUT_S);
+			exit(3); /* tasks still use the channel: no clean way out */
+		}
+
+		uint64_t t1 = proto_now_ns();
+
+		volt_chan_free(m.ch);
+		err = atomic_load(&m.err);
+		if (err) {
+			fprintf(stderr, "chan_bench: mpmc: %s\n", strerror(-err));
+			return run->ret = -1;
+		}
+		if (mpmc_check(run, &m))
+			return run->ret = -1;
+		if (rep < run->warmup)
+			continue;
+		polls += atomic_load(&m.polls);
+
+		unsigned long n = rep - run->warmup + 1; /* the protocol counts from 1 */
+		double ns = (double)(t1 - t0) / (double)run->messages;
+
+		if (result_mode)
+			proto_result(n, "mpmc_ns", ns, "ns");
+		else
+			printf("rep %lu: mpmc %d x %d, capacity %d, %lu messages: %.1f ns/message\n",
+			       n, MPMC_PRODUCERS, MPMC_CONSUMERS, MPMC_CAPACITY, run->messages, ns);
+		fflush(stdout);
+	}
+	printf("# mpmc: buffer %s, %lu messages per round, checked (each once, FIFO per producer); "
+	       "%.3f suspensions per message (task polls beyond each task's first)\n",
+	       run->buffer ? run->buffer : "vyukov (default)", run->messages,
+	       ((double)polls / (double)run->reps - (MPMC_PRODUCERS + MPMC_CONSUMERS)) /
+		       (double)run->messages);
+	for (unsigned c = 0; c < MPMC_CONSUMERS; c++)
+		free(m.got[c]);
+	free(run->seen);
+	return 0;
+}
+
+/* -------------------------------------------------------------------- main */
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: chan_bench --bench tier2|mpmc [--buffer vyukov|locked] [--reps N]\n"
+			"                  [--warmup N] [--workers N] [--ops N] [--messages N]\n"
+			"                  [--result]\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long reps = 5, warmup = 1, workers = 0, ops = DEFAULT_OPS,
+		      messages = DEFAULT_MESSAGES;
+	const char *bench = NULL, *buffer = NULL;
+	const struct proto_opt opts[] = {
+		{ "--reps", &reps, 1, 1000 },
+		{ "--warmup", &warmup, 0, 100 },
+		{ "--workers", &workers, 1, VOLT_MAX_WORKERS },
+		{ "--ops", &ops, 1, 100000000 },
+		{ "--messages", &messages, MPMC_PRODUCERS, 100000000 },
+		{ NULL, NULL, 0, 0 },
+	};
+	bool bad = false;
+
+	for (int i = 1; i < argc && !bad; i++) {
+		if (!strcmp(argv[i], "--result"))
+			result_mode = true;
+		else if (!strcmp(argv[i], "--bench") && i + 1 < argc)
+			bench = argv[++i];
+		else if (!strcmp(argv[i], "--buffer") && i + 1 < argc)
+			buffer = argv[++i];
+		else if (!proto_opt(argc, argv, &i, opts, &bad))
+			bad = true;
+	}
+	if (bad || !bench)
+		return usage();
+	if (!buffer && getenv("VOLT_CHAN_BUFFER") && *getenv("VOLT_CHAN_BUFFER"))
+		buffer = getenv("VOLT_CHAN_BUFFER");
+	if (buffer) {
+		bool known = false;
+
+		for (unsigned i = 0; volt_chan_buffer_name(i); i++)
+			known |= !strcmp(buffer, volt_chan_buffer_name(i));
+		if (!known) {
+			fprintf(stderr, "chan_bench: unknown buffer '%s'; built in:", buffer);
+			for (unsigned i = 0; volt_chan_buffer_name(i); i++)
+				fprintf(stderr, " %s", volt_chan_buffer_name(i));
+			fprintf(stderr, "\n");
+			return 2;
+		}
+	}
+	proto_malloc_setup();
+	if (!strcmp(bench, "tier2"))
+		return tier2(buffer, ops, reps, warmup);
+	if (strcmp(bench, "mpmc") || messages % MPMC_PRODUCERS)
+		return usage();
+
+	struct volt_config cfg;
+	struct mpmc_run run = { .buffer = buffer, .messages = messages, .reps = reps,
+				.warmup = warmup };
+	int ret = proto_config(&cfg, "chan_bench", workers, 2);
+
+	if (ret)
+		return ret;
+	ret = proto_run(&cfg, mpmc, &run, "chan_bench");
+	return ret || run.ret ? 1 : 0;
+}

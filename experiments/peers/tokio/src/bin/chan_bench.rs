@@ -1,0 +1,479 @@
+//! E20 what a bounded channel costs, on Tokio (1.24.2, Debian's):
+//! experiments/chan_bench.c's cases, constants, command line and output
+//! (the harness protocol), with `tokio::sync::mpsc`.
+//!
+//!     chan_bench --bench tier2|mpmc [--reps N] [--warmup N] [--workers N]
+//!                [--ops N] [--messages N] [--result]
+//!
+//! tier2: the main thread, no runtime (tokio::sync needs none), --ops
+//! (100,000) operations per case, a fresh `mpsc::channel::<u64>` per case
+//! and repetition, made before the timed loop; as in Volt's Tier 2 (whose
+//! Tokio side is this same code):
+//! - send_ns: `try_send(i)` into a channel of capacity --ops; drained
+//!   untimed, in order;
+//! - recv_ns: `try_recv()` from a channel filled untimed, values checked;
+//! - roundtrip_ns: capacity 1, `try_send(i)` then `try_recv()`, checked;
+//! - send_bytes_per_op, recv_bytes_per_op, roundtrip_bytes_per_op: bytes
+//!   requested from the allocator during the case's timed loop (a counting
+//!   global allocator over the system one: alloc, alloc_zeroed and realloc
+//!   count the bytes asked for; frees are not subtracted), over its
+//!   operations; bytes_per_op: their sum. Tokio's bounded channel is a list
+//!   of 32-slot blocks allocated as the sends reach them (recycled once
+//!   received), so `send` into a fresh channel allocates.
+//!   Volt's suite resets its counter before making the channel, so its
+//!   Tokio figures (217 B/op in total over six channel cases) include the
+//!   channel's own allocation; here, as in the C program, they do not.
+//!
+//! mpmc: a multi-thread runtime of --workers threads (default 2); a channel
+//! of capacity 1,024, 4 producer tasks and 4 consumer tasks, --messages
+//! (100,000) messages in all (producer p sends p * M/4 + 0 .. M/4 - 1 with
+//! `send(v).await`); the main thread spawns them (`Runtime::spawn`:
+//! injected, as Volt-C's main thread is no worker), drops its own Sender
+//! (the channel closes when the producers' clones are dropped), and
+//! `block_on`s each JoinHandle; mpmc_ns is the time from just before the
+//! first spawn to the last join, over the messages.
+//! Tokio 1.24 has no multi-consumer channel: the 4 consumers share the one
+//! `mpsc::Receiver` in an `Arc<tokio::sync::Mutex<_>>`, each taking the
+//! lock, awaiting `recv()` under it and releasing it after each message,
+//! until `recv()` returns None. Volt's suite used the `async_channel` crate
+//! (a true MPMC channel) for its Tokio figure (50.6 ns, 10,000 messages, 4
+//! workers); async_channel is not among Debian's vendored crates (offline
+//! build), so this peer measures the shared-receiver pattern instead, a
+//! different and likely slower design: compare with that in mind.
+//! Each consumer records the values it got (a Vec allocated once per
+//! process and reused); after the round, untimed: every message received
+//! exactly once, each producer's values in increasing order per consumer.
+//! A '#' line gives the tasks' suspensions per message (each task wrapped
+//! in a poll counter, as in sync_bench).
+//!
+//! Without --result a line per repetition is printed instead. A failed
+//! check prints what differed and exits 1.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::future::Future;
+use std::pin::Pin;
+use std::process::exit;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use tokio::runtime::{Builder, Runtime};
+use tokio::sync::{mpsc, Mutex};
+
+const DEFAULT_OPS: u64 = 100_000;
+const DEFAULT_MESSAGES: u64 = 100_000;
+const MPMC_CAPACITY: usize = 1024;
+const MPMC_PRODUCERS: u64 = 4;
+const MPMC_CONSUMERS: u64 = 4;
+const DEFAULT_REPS: u64 = 5;
+const DEFAULT_WARMUP: u64 = 1;
+const DEFAULT_WORKERS: u64 = 2;
+const MAX_WORKERS: u64 = 64; // VOLT_MAX_WORKERS
+/// The first timed repetition's number, as experiments/chan_bench.c prints it.
+const FIRST_REP: u64 = 1;
+
+extern "C" {
+    fn mallopt(param: i32, value: i32) -> i32;
+}
+const M_TRIM_THRESHOLD: i32 = -1;
+const M_TOP_PAD: i32 = -2;
+const M_MMAP_THRESHOLD: i32 = -3;
+
+// ------------------------------------------------- counting the allocations
+
+/// The system allocator, counting the bytes asked of it.
+struct Counting;
+
+static ALLOC_BYTES: AtomicU64 = AtomicU64::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOC_BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        System.alloc(layout)
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOC_BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        System.alloc_zeroed(layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOC_BYTES.fetch_add(new_size as u64, Ordering::Relaxed);
+        System.realloc(ptr, layout, new_size)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocated() -> u64 {
+    ALLOC_BYTES.load(Ordering::Relaxed)
+}
+
+/// One protocol line, the value as proto_result prints it ("%.6f", trailing
+/// zeros and a trailing point removed).
+fn result(rep: u64, metric: &str, value: f64, unit: &str) {
+    let mut s = format!("{:.6}", value);
+    if s.contains('.') {
+        while s.len() > 1 && s.ends_with('0') {
+            s.pop();
+        }
+        if s.ends_with('.') {
+            s.pop();
+        }
+    }
+    println!("result,{},{},{},{}", rep, metric, s, unit);
+}
+
+fn fail(what: &str, detail: String) -> ! {
+    eprintln!("chan_bench: {}: {}", what, detail);
+    exit(1);
+}
+
+// ------------------------------------------------------------------ tier 2
+
+/// ns and allocated bytes per operation of one case.
+struct Case {
+    ns: f64,
+    bytes: f64,
+}
+
+/// A case from its loop's time and the allocation count before and after it.
+fn case_of(b0: u64, ns: u128, b1: u64, ops: u64) -> Case {
+    Case {
+        ns: ns as f64 / ops as f64,
+        bytes: (b1 - b0) as f64 / ops as f64,
+    }
+}
+
+fn t2_send(ops: u64) -> Case {
+    let (tx, mut rx) = mpsc::channel::<u64>(ops as usize);
+    let b0 = allocated();
+    let t0 = Instant::now();
+    for i in 0..ops {
+        if tx.try_send(i).is_err() {
+            fail("send", format!("operation {}: try_send failed", i));
+        }
+    }
+    let ns = t0.elapsed().as_nanos();
+    let b1 = allocated();
+    for i in 0..ops {
+        match rx.try_recv() {
+            Ok(v) if v == i => {}
+            other => fail("send (drain)", format!("operation {}: {:?}", i, other)),
+        }
+    }
+    case_of(b0, ns, b1, ops)
+}
+
+fn t2_recv(ops: u64) -> Case {
+    let (tx, mut rx) = mpsc::channel::<u64>(ops as usize);
+    for i in 0..ops {
+        if tx.try_send(i).is_err() {
+            fail("recv (fill)", format!("operation {}: try_send failed", i));
+        }
+    }
+    let b0 = allocated();
+    let t0 = Instant::now();
+    for i in 0..ops {
+        match rx.try_recv() {
+            Ok(v) if v == i => {}
+            other => fail("recv", format!("operation {}: {:?}", i, other)),
+        }
+    }
+    let ns = t0.elapsed().as_nanos();
+    let b1 = allocated();
+    case_of(b0, ns, b1, ops)
+}
+
+fn t2_roundtrip(ops: u64) -> Case {
+    let (tx, mut rx) = mpsc::channel::<u64>(1);
+    let b0 = allocated();
+    let t0 = Instant::now();
+    for i in 0..ops {
+        if tx.try_send(i).is_err() {
+            fail(
+                "roundtrip (send)",
+                format!("operation {}: try_send failed", i),
+            );
+        }
+        match rx.try_recv() {
+            Ok(v) if v == i => {}
+            other => fail("roundtrip (recv)", format!("operation {}: {:?}", i, other)),
+        }
+    }
+    let ns = t0.elapsed().as_nanos();
+    let b1 = allocated();
+    case_of(b0, ns, b1, ops)
+}
+
+fn tier2(ops: u64, reps: u64, warmup: u64, result_mode: bool) {
+    for rep in 0..warmup + reps {
+        let r = [t2_send(ops), t2_recv(ops), t2_roundtrip(ops)];
+        if rep < warmup {
+            continue;
+        }
+        let n = rep - warmup + FIRST_REP;
+        let total: f64 = r.iter().map(|c| c.bytes).sum();
+        if result_mode {
+            result(n, "send_ns", r[0].ns, "ns");
+            result(n, "recv_ns", r[1].ns, "ns");
+            result(n, "roundtrip_ns", r[2].ns, "ns");
+            result(n, "bytes_per_op", total, "bytes");
+            result(n, "send_bytes_per_op", r[0].bytes, "bytes");
+            result(n, "recv_bytes_per_op", r[1].bytes, "bytes");
+            result(n, "roundtrip_bytes_per_op", r[2].bytes, "bytes");
+        } else {
+            println!(
+                "rep {}: send {:.2} ns, recv {:.2} ns, roundtrip {:.2} ns; allocated \
+                 {:.3} + {:.3} + {:.3} = {:.3} bytes/op",
+                n, r[0].ns, r[1].ns, r[2].ns, r[0].bytes, r[1].bytes, r[2].bytes, total
+            );
+        }
+    }
+    println!(
+        "# tier2: tokio::sync::mpsc, {} ops per case; bytes_per_op counted by a counting \
+         global allocator (gross; {} bytes requested since the start, setup included)",
+        ops,
+        allocated()
+    );
+}
+
+// -------------------------------------------------------------------- mpmc
+
+/// A task's future, counting its polls (sync_bench's Counted, without the threads).
+struct Counted<F> {
+    f: F,
+    polls: Arc<AtomicU64>,
+}
+
+impl<F: Future> Future for Counted<F> {
+    type Output = F::Output;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // Safety: f is never moved out of the pinned Counted.
+        let this = unsafe { self.get_unchecked_mut() };
+        this.polls.fetch_add(1, Ordering::Relaxed);
+        unsafe { Pin::new_unchecked(&mut this.f) }.poll(cx)
+    }
+}
+
+/// One round; the elapsed ns, and the consumers' buffers handed back.
+fn mpmc_round(
+    rt: &Runtime,
+    messages: u64,
+    bufs: Vec<Vec<u64>>,
+    polls: &Arc<AtomicU64>,
+) -> (u64, Vec<Vec<u64>>) {
+    let per = messages / MPMC_PRODUCERS;
+    let (tx, rx) = mpsc::channel::<u64>(MPMC_CAPACITY);
+    let rx = Arc::new(Mutex::new(rx));
+    let mut producers = Vec::with_capacity(MPMC_PRODUCERS as usize);
+    let mut consumers = Vec::with_capacity(MPMC_CONSUMERS as usize);
+
+    let t0 = Instant::now();
+    for p in 0..MPMC_PRODUCERS {
+        let tx = tx.clone();
+        producers.push(rt.spawn(Counted {
+            f: async move {
+                for v in p * per..(p + 1) * per {
+                    if tx.send(v).await.is_err() {
+                        return false;
+                    }
+                }
+                true
+            },
+            polls: polls.clone(),
+        }));
+    }
+    drop(tx); // the producers' clones are the senders now
+    for mut got in bufs {
+        let rx = rx.clone();
+        consumers.push(rt.spawn(Counted {
+            f: async move {
+                loop {
+                    // the lock is held while recv() waits, released after each message
+                    let v = rx.lock().await.recv().await;
+                    match v {
+                        Some(v) => got.push(v),
+                        None => break,
+                    }
+                }
+                got
+            },
+            polls: polls.clone(),
+        }));
+    }
+    for h in producers {
+        if !rt.block_on(h).expect("a producer panicked") {
+            fail(
+                "mpmc",
+                "a send failed: the channel closed early".to_string(),
+            );
+        }
+    }
+    let got: Vec<Vec<u64>> = consumers
+        .into_iter()
+        .map(|h| rt.block_on(h).expect("a consumer panicked"))
+        .collect();
+    (t0.elapsed().as_nanos() as u64, got)
+}
+
+/// Every message exactly once; each producer's values in increasing order per consumer.
+fn mpmc_check(messages: u64, got: &[Vec<u64>], seen: &mut [u8]) {
+    let per = messages / MPMC_PRODUCERS;
+    seen.iter_mut().for_each(|s| *s = 0);
+    let mut total = 0u64;
+    for (c, g) in got.iter().enumerate() {
+        let mut last = [u64::MAX; MPMC_PRODUCERS as usize];
+        for &v in g {
+            if v >= messages || seen[v as usize] != 0 {
+                fail(
+                    "mpmc",
+                    format!(
+                        "value {} received {}",
+                        v,
+                        if v >= messages {
+                            "but never sent"
+                        } else {
+                            "twice"
+                        }
+                    ),
+                );
+            }
+            seen[v as usize] = 1;
+            let p = (v / per) as usize;
+            if last[p] != u64::MAX && v < last[p] {
+                fail(
+                    "mpmc",
+                    format!(
+                        "consumer {} got {} after {} (producer {} out of order)",
+                        c, v, last[p], p
+                    ),
+                );
+            }
+            last[p] = v;
+        }
+        total += g.len() as u64;
+    }
+    if total != messages {
+        fail(
+            "mpmc",
+            format!("{} messages received, {} sent", total, messages),
+        );
+    }
+}
+
+fn mpmc(workers: u64, messages: u64, reps: u64, warmup: u64, result_mode: bool) {
+    let rt = Builder::new_multi_thread()
+        .worker_threads(workers as usize)
+        .build()
+        .unwrap();
+    let mut bufs: Vec<Vec<u64>> = (0..MPMC_CONSUMERS)
+        .map(|_| {
+            let mut v = vec![0u64; messages as usize]; // resident
+            v.clear();
+            v
+        })
+        .collect();
+    let mut seen = vec![0u8; messages as usize];
+    let polls = Arc::new(AtomicU64::new(0));
+    let mut timed_polls = 0u64;
+
+    for rep in 0..warmup + reps {
+        polls.store(0, Ordering::Relaxed);
+        let (ns, got) = mpmc_round(&rt, messages, bufs, &polls);
+        mpmc_check(messages, &got, &mut seen);
+        bufs = got
+            .into_iter()
+            .map(|mut v| {
+                v.clear();
+                v
+            })
+            .collect();
+        if rep < warmup {
+            continue;
+        }
+        timed_polls += polls.load(Ordering::Relaxed);
+        let n = rep - warmup + FIRST_REP;
+        let per_msg = ns as f64 / messages as f64;
+        if result_mode {
+            result(n, "mpmc_ns", per_msg, "ns");
+        } else {
+            println!(
+                "rep {}: mpmc {} x {}, capacity {}, {} messages: {:.1} ns/message",
+                n, MPMC_PRODUCERS, MPMC_CONSUMERS, MPMC_CAPACITY, messages, per_msg
+            );
+        }
+    }
+    println!(
+        "# mpmc: tokio::sync::mpsc + Arc<tokio::sync::Mutex<Receiver>>, {} messages per round, \
+         checked (each once, FIFO per producer); {:.3} suspensions per message (task polls \
+         beyond each task's first)",
+        messages,
+        (timed_polls as f64 / reps as f64 - (MPMC_PRODUCERS + MPMC_CONSUMERS) as f64)
+            / messages as f64
+    );
+}
+
+// --------------------------------------------------------------------- main
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: chan_bench --bench tier2|mpmc [--reps N] [--warmup N] [--workers N]\n\
+         \x20                 [--ops N] [--messages N] [--result]"
+    );
+    exit(2);
+}
+
+/// A decimal count in [min, max], digits only (as proto_count), else usage.
+fn count_arg(v: Option<&String>, min: u64, max: u64) -> u64 {
+    match v {
+        Some(s) if !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()) => match s.parse() {
+            Ok(x) if x >= min && x <= max => x,
+            _ => usage(),
+        },
+        _ => usage(),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let (mut reps, mut warmup, mut workers) = (DEFAULT_REPS, DEFAULT_WARMUP, DEFAULT_WORKERS);
+    let (mut ops, mut messages) = (DEFAULT_OPS, DEFAULT_MESSAGES);
+    let mut bench = String::new();
+    let mut result_mode = false;
+    let mut i = 1;
+    while i < args.len() {
+        let v = args.get(i + 1);
+        match args[i].as_str() {
+            "--result" => {
+                result_mode = true;
+                i += 1;
+                continue;
+            }
+            "--bench" => bench = v.cloned().unwrap_or_else(|| usage()),
+            "--reps" => reps = count_arg(v, 1, 1000),
+            "--warmup" => warmup = count_arg(v, 0, 100),
+            "--workers" => workers = count_arg(v, 1, MAX_WORKERS),
+            "--ops" => ops = count_arg(v, 1, 100_000_000),
+            "--messages" => messages = count_arg(v, MPMC_PRODUCERS, 100_000_000),
+            _ => usage(),
+        }
+        i += 2;
+    }
+    // Freed memory stays mapped, as in the C program (proto_malloc_setup).
+    unsafe {
+        mallopt(M_TRIM_THRESHOLD, 512 << 20);
+        mallopt(M_TOP_PAD, 64 << 20);
+        mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    }
+    match bench.as_str() {
+        "tier2" => tier2(ops, reps, warmup, result_mode),
+        "mpmc" if messages % MPMC_PRODUCERS == 0 => {
+            mpmc(workers, messages, reps, warmup, result_mode)
+        }
+        _ => usage(),
+    }
+}
