@@ -148,7 +148,9 @@ MODEL_CFLAGS := -O1 -g -DVOLT_CHAOS
 MUTANTS := ring_pop_no_cas ring_slot_stolen_twice ring_steal_no_guard chaselev_last_no_cas \
 	chaselev_grow_old_array sem_release_ignores_waiters sem_cancel_keeps_handed \
 	sem_cancel_granted_leaks notify_wait_no_cas notify_cancel_drops_permit \
-	barrier_cancel_keeps_count once_queue_no_recheck once_cancel_drops_turn
+	barrier_cancel_keeps_count once_queue_no_recheck once_cancel_drops_turn \
+	vyukov_pop_no_seq_check vyukov_push_publish_before_copy vyukov_close_ignored_by_push \
+	chan_wait_no_recheck chan_cancel_drops_wake chan_close_wakes_receivers_only
 MUTANT_MACROS := $(shell echo $(MUTANTS) | tr a-z A-Z)
 model_tree = $(call tree,$(1),$(2),$(CC),$(VOLT_CFLAGS) $(WARNFLAGS) $(MODEL_CFLAGS) $(3) \
 	$(EXTRA_CFLAGS),$(MODEL_SRC),volt-model)

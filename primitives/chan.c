@@ -23,6 +23,13 @@
  * poll passes the wake on to the next in its line, so a wake is never
  * spent on a waiter that is gone.
  *
+ * Close wakes the waiters in line when it starts (no more: a woken
+ * receiver that finds a push claimed but not yet published queues again,
+ * and a close that chased it could spin as long as the pusher is stalled).
+ * That pusher, finding the buffer closed when it publishes, wakes every
+ * waiting receiver, not one: one takes the element, the rest see closed.
+ * (The model checker found both halves: tests/model, model chan_close.)
+ *
  * A send future holds a pointer to the caller's value and copies it in only
  * when the push succeeds: a send cancelled or refused leaves the value
  * where it was. A receive copies out only on success.
@@ -145,6 +152,21 @@ static bool take_first(struct volt_chan *ch, int side, struct volt_waker *out)
 	return true;
 }
 
+/* Wakes the waiters in line on `side` now (not those that queue meanwhile). */
+static void wake_line(struct volt_chan *ch, int side)
+{
+	struct volt_waker waker;
+
+	pthread_mutex_lock(&ch->lock);
+	for (uint32_t n = volt__load(&ch->waiting[side], RELAXED); n && take_first(ch, side, &waker);
+	     n--) {
+		pthread_mutex_unlock(&ch->lock);
+		volt_waker_wake(&waker);
+		pthread_mutex_lock(&ch->lock);
+	}
+	pthread_mutex_unlock(&ch->lock);
+}
+
 /* After a push (side RECV) or a pop (side SEND): wake the first waiter of that side. */
 static void wake_one(struct volt_chan *ch, int side)
 {
@@ -154,6 +176,10 @@ static void wake_one(struct volt_chan *ch, int side)
 	/* relaxed: ordered by the fence */
 	if (!volt__load(&ch->waiting[side], RELAXED))
 		return;
+	if (side == RECV && ch->ops->is_closed(ch->buf)) {
+		wake_line(ch, RECV); /* closed: all of them, to see CLOSED after this element */
+		return;
+	}
 	pthread_mutex_lock(&ch->lock);
 	bool got = take_first(ch, side, &waker);
 
@@ -165,17 +191,13 @@ static void wake_one(struct volt_chan *ch, int side)
 static void wake_all(struct volt_chan *ch)
 {
 	volt__fence_sc(); /* as in wake_one: after the buffer's close */
-	pthread_mutex_lock(&ch->lock);
 	for (int side = 0; side < 2; side++) {
-		struct volt_waker waker;
-
-		while (take_first(ch, side, &waker)) {
-			pthread_mutex_unlock(&ch->lock);
-			volt_waker_wake(&waker);
-			pthread_mutex_lock(&ch->lock);
-		}
+#ifdef VOLT_MUTANT_CHAN_CLOSE_WAKES_RECEIVERS_ONLY
+		if (side == SEND)
+			break; /* the bug: senders waiting for room are left waiting */
+#endif
+		wake_line(ch, side);
 	}
-	pthread_mutex_unlock(&ch->lock);
 }
 
 void volt_chan_close(struct volt_chan *ch)
@@ -237,7 +259,9 @@ static void leave(struct volt_chan *ch, int side, struct volt_waiter *w, bool pa
 		volt__waitlist_remove(&ch->line[side], w);
 		volt__fetch_sub(&ch->waiting[side], 1, RELAXED); /* relaxed: under the lock */
 	} else if (pass_on) {
+#ifndef VOLT_MUTANT_CHAN_CANCEL_DROPS_WAKE /* the bug: the unused wake goes with it */
 		take_first(ch, side, &next); /* WOKEN, never polled: pass the wake on */
+#endif
 	}
 	volt__wstate_set(w, IDLE);
 	mine = w->waker;
@@ -269,7 +293,11 @@ static int wait_with(struct volt_chan *ch, int side, struct volt_waiter *w,
 		}
 		volt__fetch_add(&ch->waiting[side], 1, RELAXED); /* relaxed: the fence orders */
 		volt__fence_sc(); /* the lost-wakeup argument above */
+#ifdef VOLT_MUTANT_CHAN_WAIT_NO_RECHECK
+		ret = again; /* the bug: queues on its first look, without trying again */
+#else
 		ret = raw(ch, arg);
+#endif
 		if (ret == again) {
 			volt_waker_drop(&w->waker);
 			w->waker = volt_waker_clone(waker);

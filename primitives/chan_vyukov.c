@@ -100,8 +100,25 @@ static int vyukov_try_push(void *state, const void *elem)
 	uint64_t pos = volt__load(&q->tail, RELAXED); /* relaxed: the slot's seq orders */
 
 	for (;;) {
+#ifdef VOLT_MUTANT_VYUKOV_CLOSE_IGNORED_BY_PUSH
+		/* the bug: the push looks past the CLOSED bit and claims with a CAS that keeps it */
+		if (pos & CLOSED_BIT) {
+			uint64_t p = pos & ~CLOSED_BIT;
+			unsigned char *s = slot_at(q, p);
+
+			if (volt__load(seq_of(s), ACQUIRE) != p ||
+			    (q->cap == 1 && p != volt__load(&q->head, ACQUIRE)))
+				return VOLT_CHAN_FULL;
+			if (!volt__cas(&q->tail, &pos, pos + 1, RELAXED, RELAXED))
+				continue;
+			memcpy(s + sizeof(uint64_t), elem, q->elem);
+			volt__store(seq_of(s), p + 1, RELEASE);
+			return VOLT_CHAN_OK;
+		}
+#else
 		if (pos & CLOSED_BIT)
 			return VOLT_CHAN_CLOSED;
+#endif
 
 		unsigned char *slot = slot_at(q, pos);
 		/* acquire: pairs with the popper's release that freed the slot */
@@ -114,6 +131,14 @@ static int vyukov_try_push(void *state, const void *elem)
 				return VOLT_CHAN_FULL;
 			/* relaxed: claiming the position; the seq store publishes */
 			if (volt__cas(&q->tail, &pos, pos + 1, RELAXED, RELAXED)) {
+#ifdef VOLT_MUTANT_VYUKOV_PUSH_PUBLISH_BEFORE_COPY
+				/* the bug: published, then copied; the point stands for a
+				 * preemption there (the checker has none on a plain copy) */
+				volt__store(seq_of(slot), pos + 1, RELEASE);
+				VOLT__POINT();
+				memcpy(slot + sizeof(uint64_t), elem, q->elem);
+				return VOLT_CHAN_OK;
+#endif
 				memcpy(slot + sizeof(uint64_t), elem, q->elem);
 				/* release: the element before the sequence */
 				volt__store(seq_of(slot), pos + 1, RELEASE);
@@ -138,6 +163,10 @@ static int vyukov_try_pop(void *state, void *out)
 		uint64_t seq = volt__load(seq_of(slot), ACQUIRE);
 		int64_t diff = (int64_t)(seq - (pos + 1));
 
+#ifdef VOLT_MUTANT_VYUKOV_POP_NO_SEQ_CHECK
+		/* the bug: "full" judged by tail, not by the slot's sequence */
+		diff = pos < (volt__load(&q->tail, ACQUIRE) & ~CLOSED_BIT) ? 0 : -1;
+#endif
 		if (diff == 0) {
 			if (volt__cas(&q->head, &pos, pos + 1, RELAXED, RELAXED)) {
 				memcpy(out, slot + sizeof(uint64_t), q->elem);

@@ -47,6 +47,18 @@
 #define MUTANT "ONCE_QUEUE_NO_RECHECK"
 #elif defined(VOLT_MUTANT_ONCE_CANCEL_DROPS_TURN)
 #define MUTANT "ONCE_CANCEL_DROPS_TURN"
+#elif defined(VOLT_MUTANT_VYUKOV_POP_NO_SEQ_CHECK)
+#define MUTANT "VYUKOV_POP_NO_SEQ_CHECK"
+#elif defined(VOLT_MUTANT_VYUKOV_PUSH_PUBLISH_BEFORE_COPY)
+#define MUTANT "VYUKOV_PUSH_PUBLISH_BEFORE_COPY"
+#elif defined(VOLT_MUTANT_VYUKOV_CLOSE_IGNORED_BY_PUSH)
+#define MUTANT "VYUKOV_CLOSE_IGNORED_BY_PUSH"
+#elif defined(VOLT_MUTANT_CHAN_WAIT_NO_RECHECK)
+#define MUTANT "CHAN_WAIT_NO_RECHECK"
+#elif defined(VOLT_MUTANT_CHAN_CANCEL_DROPS_WAKE)
+#define MUTANT "CHAN_CANCEL_DROPS_WAKE"
+#elif defined(VOLT_MUTANT_CHAN_CLOSE_WAKES_RECEIVERS_ONLY)
+#define MUTANT "CHAN_CLOSE_WAKES_RECEIVERS_ONLY"
 #else
 #define MUTANT NULL
 #endif
@@ -260,7 +272,7 @@ int main(int argc, char **argv)
 			usage();
 	}
 
-	const struct vm_model *sel[16];
+	const struct vm_model *sel[32];
 	unsigned nsel = 0;
 
 	for (unsigned m = 0; m < vm_nmodels; m++)

@@ -34,6 +34,13 @@
  * deadlock. Each checks its primitive's accounting during and after the
  * run (permits, mutual exclusion, notifications, rounds and leaders, one
  * init), and that no waker reference is left.
+ *
+ * The channel (primitives/chan*.c): vyukov_ring drives the `vyukov`
+ * buffer's ops directly (values exactly once, per-pusher order, capacity,
+ * close); chan_waiters, chan_close and chan_locked poll the channel's send
+ * and receive futures by hand with the same model waker, over the `vyukov`
+ * and `locked` buffers (messages exactly once, cancels, close, no wakeup
+ * lost).
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -45,6 +52,7 @@
 #include "core/atomic.h"
 #include "core/task.h"
 #include "core/topology.h"
+#include "primitives/chan_buffer.h"
 #include "schedulers/injector.h"
 #include "schedulers/ringq.h"
 #include "schedulers/sched.h"
@@ -1026,6 +1034,626 @@ static int model_once_init(const struct vm_opts *o)
 	return ret;
 }
 
+/* ==== the channel: its buffer, and its waiters (primitives/chan*.c) ==== */
+
+/*
+ * vyukov_ring: 2-3 threads push and pop straight through the `vyukov`
+ * buffer's ops (no waiting: a full push or an empty pop tries again later),
+ * capacity 1 (a ring of 2 and a head check), 2 or 3 (a division instead of
+ * a mask), over several laps; one thread may close. Each value is pushed
+ * once by its pusher, in order. Checked as it goes: no value popped twice,
+ * each popper sees a pusher's values in order, the buffer never holds more
+ * than its capacity, no push succeeds once close has returned, a pop
+ * reports CLOSED only with nothing pushed left in the buffer (and never
+ * anything else after that). After the run the main thread drains the
+ * rest; every value pushed was popped exactly once, none other was; a
+ * buffer not closed still takes exactly `capacity` elements.
+ */
+#define RING_PUSHES 4
+#define RING_PUSH 1
+#define RING_POP 2
+
+struct ring_elem {
+	uint64_t v, check; /* check: ~v, so a torn or stale copy shows */
+};
+
+struct ring_model {
+	const struct volt__chan_ops *ops;
+	void *q;
+	size_t cap;
+	unsigned nthreads;
+	unsigned role[3], npush[3], iters[3];
+	int closer;        /* -1: nobody closes */
+	unsigned close_at; /* the closer closes before this iteration (iters: after the last) */
+	/* one model thread runs at a time: plain counters */
+	uint8_t pushed[3][RING_PUSHES], popped[3][RING_PUSHES];
+	int last[4][3]; /* per popper (3: main), per pusher: the last index popped */
+	unsigned push_ok, pop_ok, pops_in_flight;
+	bool close_begun, close_done, saw_closed[4];
+	unsigned next[3];
+};
+
+/* A popped element: the right shape, from a pusher, once, in order. */
+static void ring_popped(struct ring_model *M, unsigned who, const struct ring_elem *e)
+{
+	unsigned s = (unsigned)(e->v >> 8) - 1, i = (unsigned)(e->v & 0xff);
+
+	if (e->check != ~e->v || s >= M->nthreads || !(M->role[s] & RING_PUSH) ||
+	    i >= M->npush[s]) {
+		vm_fail("%s%u popped {%#llx, %#llx}, which no pusher pushed", who == 3 ? "main" : "T",
+			who == 3 ? 0 : who, (unsigned long long)e->v, (unsigned long long)e->check);
+		return; /* main: vm_fail returns */
+	}
+	vm_log("pop -> T%u's %u", s, i);
+	if (M->popped[s][i]++)
+		vm_fail("T%u's value %u popped twice", s, i);
+	if ((int)i <= M->last[who][s])
+		vm_fail("T%u's value %u popped after its value %d by the same popper", s, i,
+			M->last[who][s]);
+	M->last[who][s] = (int)i;
+	M->pop_ok++;
+}
+
+static void ring_close(struct ring_model *M)
+{
+	vm_log("close");
+	M->close_begun = true;
+	M->ops->close(M->q);
+	M->close_done = true;
+}
+
+static void ring_body(unsigned id, void *arg)
+{
+	struct ring_model *M = arg;
+	bool refused = false; /* a push of mine saw CLOSED */
+
+	for (unsigned it = 0; it <= M->iters[id]; it++) {
+		if ((int)id == M->closer && it == M->close_at)
+			ring_close(M);
+		if (it == M->iters[id])
+			break;
+
+		bool push = (M->role[id] & RING_PUSH) && M->next[id] < M->npush[id];
+
+		if (push && (!(M->role[id] & RING_POP) || vm_rand() % 2)) {
+			unsigned i = M->next[id];
+			struct ring_elem e = { (uint64_t)(id + 1) << 8 | i, 0 };
+			bool after = M->close_done;
+
+			e.check = ~e.v;
+			int ret = M->ops->try_push(M->q, &e);
+
+			vm_log("push %u -> %d", i, ret);
+			if (ret == VOLT_CHAN_OK) {
+				if (after || refused)
+					vm_fail("a push succeeded after %s", after ? "close returned"
+										   : "one saw CLOSED");
+				M->pushed[id][i] = 1;
+				M->next[id]++;
+				M->push_ok++;
+				/* at least this many are in the buffer now */
+				long in = (long)M->push_ok - M->pop_ok - M->pops_in_flight;
+
+				if (in > (long)M->cap)
+					vm_fail("%ld elements in a buffer of %zu", in, M->cap);
+			} else if (ret == VOLT_CHAN_CLOSED) {
+				if (!M->close_begun)
+					vm_fail("a push saw CLOSED before anyone closed");
+				refused = true;
+			} else if (ret != VOLT_CHAN_FULL) {
+				vm_fail("try_push: %d", ret);
+			}
+			continue;
+		}
+		if (!(M->role[id] & RING_POP))
+			continue;
+
+		struct ring_elem e = { 0, 0 };
+
+		M->pops_in_flight++;
+		int ret = M->ops->try_pop(M->q, &e);
+
+		M->pops_in_flight--;
+		if (ret == VOLT_CHAN_OK) {
+			if (M->saw_closed[id])
+				vm_fail("a pop succeeded after one saw CLOSED");
+			ring_popped(M, id, &e);
+		} else if (ret == VOLT_CHAN_CLOSED) {
+			vm_log("pop -> closed");
+			if (!M->close_begun)
+				vm_fail("a pop saw CLOSED before anyone closed");
+			if (M->push_ok > M->pop_ok + M->pops_in_flight)
+				vm_fail("a pop saw CLOSED with %u pushed values still in the buffer",
+					M->push_ok - M->pop_ok - M->pops_in_flight);
+			M->saw_closed[id] = true;
+		} else if (ret == VOLT_CHAN_EMPTY) {
+			vm_log("pop -> empty");
+			if (M->saw_closed[id])
+				vm_fail("a pop saw EMPTY after one saw CLOSED");
+		} else {
+			vm_fail("try_pop: %d", ret);
+		}
+	}
+}
+
+/* Main, after a run: drain, account, and (not closed) exactly cap fit. */
+static void ring_after(struct ring_model *M)
+{
+	struct ring_elem e;
+	unsigned drained = 0;
+	int ret;
+
+	while (!vm_failed() && (ret = M->ops->try_pop(M->q, &e)) == VOLT_CHAN_OK) {
+		ring_popped(M, 3, &e);
+		drained++;
+	}
+	if (vm_failed())
+		return;
+	if (ret != (M->close_begun ? VOLT_CHAN_CLOSED : VOLT_CHAN_EMPTY)) {
+		vm_fail("the drained buffer says %d (closed: %d)", ret, M->close_begun);
+		return;
+	}
+	for (unsigned t = 0; t < 3; t++)
+		if (M->saw_closed[t] && drained) {
+			vm_fail("%u values left in the buffer after T%u's pop saw CLOSED", drained, t);
+			return;
+		}
+	for (unsigned s = 0; s < M->nthreads; s++)
+		for (unsigned i = 0; i < RING_PUSHES; i++)
+			if (M->popped[s][i] != M->pushed[s][i]) {
+				vm_fail("T%u's value %u: pushed %u times, popped %u times", s, i,
+					M->pushed[s][i], M->popped[s][i]);
+				return;
+			}
+	if (M->close_begun) {
+		e = (struct ring_elem){ 0, 0 };
+		if (M->ops->try_push(M->q, &e) != VOLT_CHAN_CLOSED)
+			vm_fail("a push after the close did not see CLOSED");
+		return;
+	}
+	for (unsigned k = 0; k <= M->cap; k++) {
+		e = (struct ring_elem){ k, ~(uint64_t)k };
+		ret = M->ops->try_push(M->q, &e);
+		if (ret != (k < M->cap ? VOLT_CHAN_OK : VOLT_CHAN_FULL)) {
+			vm_fail("after the run, push %u of %zu into the empty buffer: %d", k + 1, M->cap,
+				ret);
+			return;
+		}
+	}
+	for (unsigned k = 0; k < M->cap; k++)
+		if (M->ops->try_pop(M->q, &e) != VOLT_CHAN_OK || e.v != k || e.check != ~e.v) {
+			vm_fail("after the run, pop %u of %zu: not the value pushed", k + 1, M->cap);
+			return;
+		}
+}
+
+static int model_vyukov_ring(const struct vm_opts *o)
+{
+	struct ring_model M;
+	int ret;
+
+	memset(&M, 0, sizeof(M));
+	M.ops = &volt__chan_vyukov;
+	M.cap = 1 + (size_t)(vm_rand() % 3);
+	M.nthreads = vm_rand() % 3 ? 3 : 2;
+	for (unsigned t = 0; t < M.nthreads; t++)
+		M.role[t] = 1 + (unsigned)(vm_rand() % 3); /* push, pop, or both */
+	M.role[0] |= RING_PUSH;
+	M.role[M.nthreads - 1] |= RING_POP;
+	for (unsigned t = 0; t < M.nthreads; t++) {
+		M.npush[t] = M.role[t] & RING_PUSH ? 2 + (unsigned)(vm_rand() % 3) : 0;
+		M.iters[t] = M.npush[t] + 2 + (unsigned)(vm_rand() % 4);
+		for (unsigned s = 0; s < 3; s++)
+			M.last[t][s] = M.last[3][s] = -1;
+	}
+	M.closer = vm_rand() % 2 ? (int)(vm_rand() % M.nthreads) : -1;
+	if (M.closer >= 0)
+		M.close_at = (unsigned)(vm_rand() % (M.iters[M.closer] + 1));
+	if (M.ops->init(&M.q, sizeof(struct ring_elem), M.cap))
+		abort();
+	ret = vm_run(o, M.nthreads, ring_body, &M);
+	if (!ret) {
+		ring_after(&M);
+		ret = vm_failed() ? -1 : 0;
+		M.ops->fini(M.q);
+	}
+	return ret;
+}
+
+/*
+ * chan_waiters: the channel's futures, polled by hand with a model waker in
+ * the poll context (no runtime, no worker: the budget never runs out).
+ * 1-2 senders send 1-4 messages each, 1-2 receivers receive (2-3 threads),
+ * capacity 1 (mostly) or 2, so sends wait for room and receives for
+ * messages. A thread may cancel (drop) a pending future, mostly after it
+ * was woken and before it polled (its wake must pass on); a cancelled send
+ * gives up its message. The run ends one of four ways, from the seed:
+ * - sentinels: each sender sends one END per receiver, each receiver stops
+ *   after one END per sender. Nobody closes, so a lost wakeup is never
+ *   rescued by a close's wake-all: it shows as a deadlock;
+ * - a sender closes, before one of its messages or after the last;
+ *   receivers run until CLOSED, later sends are refused;
+ * - a receiver closes: once the receivers have 1..all of the messages
+ *   (senders cancel nothing here), a receive that would wait closes
+ *   instead (perhaps while a push is half done: claimed, not yet
+ *   published), then drains until CLOSED, as the other receiver does;
+ * - handles dropped: each sender drops its handle when done (the last one
+ *   closes); in half of these runs the receivers also leave, after 1-3
+ *   messages, and drop theirs (the last one closes too, and senders
+ *   waiting for room must see CLOSED).
+ * A thread may also give up after a cancel, mostly after one it was woken
+ * for: a sender sends no more (when a sender closes, or handles are
+ * dropped; a closer closes first), a receiver leaves (any when handles are
+ * dropped, one of two with ENDs or a sender closing). The wake it was
+ * handed must not leave with it.
+ * Checked: a message received came from a send that returned OK, exactly
+ * once, in each sender's order; a cancelled or refused send's message never
+ * arrives; no send polled after the close returned succeeds; receivers that
+ * ran to the end (END or CLOSED) leave nothing in the channel, and the main
+ * thread's drain finds every other message sent. Nobody waits for ever, and
+ * no waker reference is left.
+ */
+#define CH_MSGS 4
+#define CH_END 0xffu
+
+enum ch_end { CH_SENTINEL, CH_CLOSE, CH_RECV_CLOSE, CH_DROP };
+enum { CH_UNSENT = 0, CH_SENT, CH_CANCELLED, CH_REFUSED };
+
+static const char *const ch_end_name[] = { "ENDs", "a sender closes", "a receiver closes",
+					   "handles dropped" };
+
+struct chan_model {
+	const char *buffer;
+	struct volt_chan *ch;
+	struct mwaker mw[3];
+	unsigned nthreads, senders, receivers; /* T0.. send, then the receivers */
+	size_t cap;
+	enum ch_end end;
+	unsigned msgs[3];
+	unsigned closer, close_at; /* CH_CLOSE: sender `closer`, before its message close_at;
+				    * CH_RECV_CLOSE: after close_at messages received */
+	unsigned leave_after[3];   /* CH_DROP: a receiver leaves after this many (or never) */
+	bool left;                 /* a receiver left before the end */
+	uint8_t sent[3][CH_MSGS], got[3][CH_MSGS];
+	int last[4][3]; /* per receiver (3: main), per sender: the last message received */
+	unsigned received; /* messages received by the model's receivers */
+	unsigned cancels[3], sdrops, rdrops, sdrops_begun, rdrops_begun, ends;
+	bool close_begun, close_done;
+	bool close_only; /* chan_close: no cancels */
+};
+
+static uint64_t ch_value(unsigned s, unsigned i)
+{
+	return (uint64_t)(s + 1) << 8 | i;
+}
+
+/* A message received by `who` (3: main); true for an END. */
+static bool ch_got(struct chan_model *M, unsigned who, uint64_t v)
+{
+	unsigned s = (unsigned)(v >> 8) - 1, i = (unsigned)(v & 0xff);
+
+	if (s >= M->senders || (i >= M->msgs[s] && i != CH_END) || (v >> 16)) {
+		vm_fail("received %#llx, which nobody sent", (unsigned long long)v);
+		return false;
+	}
+	if ((int)i <= M->last[who][s])
+		vm_fail("T%u's message %u received after its message %d by the same receiver", s, i,
+			M->last[who][s]);
+	M->last[who][s] = (int)i;
+	if (i == CH_END) {
+		vm_log("received T%u's END", s);
+		if (M->end != CH_SENTINEL)
+			vm_fail("an END received in a run without them");
+		M->ends++;
+		return true;
+	}
+	vm_log("received T%u's message %u", s, i);
+	if (M->sent[s][i] == CH_CANCELLED || M->sent[s][i] == CH_REFUSED)
+		vm_fail("T%u's message %u received, but its send was %s", s, i,
+			M->sent[s][i] == CH_CANCELLED ? "cancelled" : "refused");
+	if (M->got[s][i]++)
+		vm_fail("T%u's message %u received twice", s, i);
+	return false;
+}
+
+/*
+ * Polls f (a send if `send`) until it is ready; returns 0 then, with the
+ * result in *result. With may_cancel, a pending poll may instead be
+ * followed by a drop (the future cancelled), mostly once woken and before
+ * polling again; returns 1 then, 2 if it was woken. With no_wait, the
+ * first pending poll is followed by a drop at once (1).
+ */
+static int ch_drive(struct chan_model *M, unsigned id, struct volt_future *f, const int *result,
+		    bool send, bool may_cancel, bool no_wait)
+{
+	struct mwaker *mw = &M->mw[id];
+	struct volt_cx cx = { .waker = mw_waker(mw) };
+
+	for (;;) {
+		bool after = M->close_done;
+
+		if (volt_future_poll(f, &cx) == VOLT_READY) {
+			if (send && after && *result == VOLT_CHAN_OK)
+				vm_fail("a send polled after the close returned succeeded");
+			volt_future_drop(f);
+			return 0;
+		}
+		if (no_wait) {
+			vm_log("would wait: cancel");
+			volt_future_drop(f);
+			return 1;
+		}
+		if (may_cancel && M->cancels[id] < 2 && vm_rand() % 3 == 0) {
+			int woken = vm_rand() % 3 != 0;
+
+			M->cancels[id]++;
+			if (woken) {
+				vm_park(&mw->flag); /* woken, then dropped unpolled: the wake passes on */
+				atomic_store(&mw->flag, 0);
+				vm_log("cancel, woken");
+			} else {
+				mw_dawdle(3);
+				vm_log("cancel");
+			}
+			volt_future_drop(f);
+			return 1 + woken;
+		}
+		mw_wait(mw);
+	}
+}
+
+/* Gives up after a cancel (c: ch_drive's answer)? Mostly when it was woken. */
+static bool ch_give_up(int c)
+{
+	return vm_rand() % 4 < (c == 2 ? 3u : 1u);
+}
+
+static void ch_close(struct chan_model *M)
+{
+	vm_log("close");
+	M->close_begun = true;
+	volt_chan_close(M->ch);
+	M->close_done = true;
+}
+
+/* Drops a sender's or a receiver's handle; the last one of either closes. */
+static void ch_drop(struct chan_model *M, bool sender)
+{
+	unsigned *begun = sender ? &M->sdrops_begun : &M->rdrops_begun;
+	unsigned *done = sender ? &M->sdrops : &M->rdrops;
+	unsigned n = sender ? M->senders : M->receivers;
+
+	vm_log("drop the %s%s", sender ? "sender" : "receiver", *begun + 1 == n ? " (the last)" : "");
+	if (++*begun == n)
+		M->close_begun = true;
+	if (sender)
+		volt_chan_sender_drop(M->ch);
+	else
+		volt_chan_receiver_drop(M->ch);
+	if (++*done == n)
+		M->close_done = true;
+}
+
+static void chan_send_body(struct chan_model *M, unsigned id)
+{
+	bool closer = M->end == CH_CLOSE && id == M->closer;
+
+	for (unsigned i = 0; i <= M->msgs[id]; i++) {
+		if (closer && i == M->close_at)
+			ch_close(M);
+		if (i == M->msgs[id])
+			break;
+
+		struct volt_chan_send f;
+		uint64_t v = ch_value(id, i);
+
+		vm_log("send %u", i);
+		volt_chan_send(&f, M->ch, &v);
+
+		int c = ch_drive(M, id, &f.base, &f.result, true, M->end != CH_RECV_CLOSE, false);
+
+		if (c) {
+			M->sent[id][i] = CH_CANCELLED;
+			if ((M->end == CH_CLOSE || M->end == CH_DROP) && ch_give_up(c)) {
+				vm_log("gives up the rest");
+				if (closer && !M->close_begun)
+					ch_close(M);
+				break;
+			}
+			continue;
+		}
+		vm_log("send %u -> %d", i, f.result);
+		if (f.result == VOLT_CHAN_OK) {
+			M->sent[id][i] = CH_SENT;
+		} else if (f.result == VOLT_CHAN_CLOSED) {
+			M->sent[id][i] = CH_REFUSED;
+			if (!M->close_begun)
+				vm_fail("a send refused before anyone closed");
+			if (M->got[id][i])
+				vm_fail("T%u's message %u refused, but received", id, i);
+		} else {
+			vm_fail("send: %d", f.result);
+		}
+	}
+	if (M->end == CH_SENTINEL) {
+		for (unsigned r = 0; r < M->receivers; r++) {
+			struct volt_chan_send f;
+			uint64_t v = ch_value(id, CH_END);
+
+			vm_log("send END");
+			volt_chan_send(&f, M->ch, &v);
+			ch_drive(M, id, &f.base, &f.result, true, false, false);
+			if (f.result != VOLT_CHAN_OK)
+				vm_fail("send of an END: %d", f.result);
+		}
+	} else if (M->end == CH_DROP) {
+		ch_drop(M, true);
+	}
+}
+
+static void chan_recv_body(struct chan_model *M, unsigned id)
+{
+	unsigned ends = 0, got = 0;
+
+	for (;;) {
+		if (M->end == CH_DROP && got == M->leave_after[id])
+			break;
+
+		/* a receiver closes: enough received, and a receive that would wait */
+		bool eager = M->end == CH_RECV_CLOSE && !M->close_begun &&
+			     M->received >= M->close_at;
+		struct volt_chan_recv f;
+		uint64_t v = 0;
+
+		volt_chan_recv(&f, M->ch, &v);
+
+		int c = ch_drive(M, id, &f.base, &f.result, false, !eager && !M->close_only, eager);
+
+		if (c) {
+			if (eager) {
+				ch_close(M);
+				continue;
+			}
+			if ((M->end == CH_DROP ||
+			     (M->end != CH_RECV_CLOSE && M->receivers == 2 && !M->left)) &&
+			    ch_give_up(c)) {
+				vm_log("leaves after the cancel");
+				break;
+			}
+			continue;
+		}
+		if (f.result == VOLT_CHAN_CLOSED) {
+			vm_log("receive -> closed");
+			if (!M->close_begun)
+				vm_fail("a receive saw CLOSED before anyone closed");
+			if (M->end == CH_SENTINEL)
+				vm_fail("a receive saw CLOSED in a run that never closes");
+			return;
+		}
+		if (f.result != VOLT_CHAN_OK) {
+			vm_fail("receive: %d", f.result);
+			return;
+		}
+		if (ch_got(M, id, v)) {
+			if (++ends == M->senders)
+				return;
+		} else {
+			got++;
+			M->received++;
+		}
+	}
+	M->left = true; /* it leaves early */
+	if (M->end == CH_DROP)
+		ch_drop(M, false);
+}
+
+static void chan_body(unsigned id, void *arg)
+{
+	struct chan_model *M = arg;
+
+	if (id == 0)
+		vm_log("%u senders (%u, %u messages), %u receivers, capacity %zu; %s%s", M->senders,
+		       M->msgs[0], M->msgs[1], M->receivers, M->cap, ch_end_name[M->end],
+		       M->leave_after[0] != UINT32_MAX ? ", receivers leave" : "");
+	if (id < M->senders)
+		chan_send_body(M, id);
+	else
+		chan_recv_body(M, id);
+}
+
+/*
+ * One chan_waiters run; with close_only, one chan_close run: 1 sender (2-4
+ * messages, no cancels), 2 receivers, and a receiver closes once they have
+ * 1-2 messages and a receive would wait. That can be while a push is
+ * claimed but not yet published, which the receivers must still get
+ * before they see CLOSED, both of them.
+ */
+static int chan_run(const struct vm_opts *o, const char *buffer, bool close_only)
+{
+	struct chan_model M;
+	int ret;
+
+	memset(&M, 0, sizeof(M));
+	M.buffer = buffer;
+	M.close_only = close_only;
+	M.nthreads = close_only || vm_rand() % 4 ? 3 : 2;
+	M.senders = M.nthreads == 3 && !close_only && vm_rand() % 2 ? 2 : 1;
+	M.receivers = M.nthreads - M.senders;
+	M.cap = vm_rand() % 3 ? 1 : 2; /* 1 mostly: a full channel makes a lost wake show */
+	M.end = close_only ? CH_RECV_CLOSE : (enum ch_end)(vm_rand() % 4);
+
+	unsigned all = 0;
+
+	for (unsigned t = 0; t < M.senders; t++)
+		all += M.msgs[t] = close_only ? 2 + (unsigned)(vm_rand() % (CH_MSGS - 1))
+					      : 1 + (unsigned)(vm_rand() % CH_MSGS);
+	M.closer = (unsigned)(vm_rand() % M.senders);
+	if (close_only)
+		M.close_at = 1 + (unsigned)(vm_rand() % 2);
+	else if (M.end == CH_RECV_CLOSE)
+		M.close_at = 1 + (unsigned)(vm_rand() % all);
+	else
+		M.close_at = (unsigned)(vm_rand() % (M.msgs[M.closer] + 1));
+
+	bool leave = M.end == CH_DROP && vm_rand() % 2;
+
+	for (unsigned t = 0; t < 3; t++) {
+		M.leave_after[t] = leave ? 1 + (unsigned)(vm_rand() % 3) : UINT32_MAX;
+		for (unsigned s = 0; s < 4; s++)
+			M.last[s][t] = -1;
+	}
+	if (volt_chan_new(sizeof(uint64_t), M.cap, buffer, &M.ch))
+		abort();
+	for (unsigned t = 1; M.end == CH_DROP && t < M.senders; t++)
+		volt_chan_sender_add(M.ch);
+	for (unsigned t = 1; M.end == CH_DROP && t < M.receivers; t++)
+		volt_chan_receiver_add(M.ch);
+	ret = vm_run(o, M.nthreads, chan_body, &M);
+	if (!ret) {
+		uint64_t v;
+		unsigned drained = 0;
+		int r;
+
+		while (!vm_failed() && (r = volt_chan_try_recv(M.ch, &v)) == VOLT_CHAN_OK) {
+			drained++;
+			ch_got(&M, 3, v);
+		}
+		if (!vm_failed() && drained && !M.left)
+			vm_fail("%u messages left after the receivers ran to the end", drained);
+		if (!vm_failed() && r != (M.end == CH_SENTINEL ? VOLT_CHAN_EMPTY : VOLT_CHAN_CLOSED))
+			vm_fail("the drained channel says %d", r);
+		if (!vm_failed() && M.end == CH_SENTINEL && M.ends != M.senders * M.receivers)
+			vm_fail("%u ENDs received of %u", M.ends, M.senders * M.receivers);
+		for (unsigned s = 0; s < M.senders && !vm_failed(); s++)
+			for (unsigned i = 0; i < M.msgs[s] && !vm_failed(); i++)
+				if (M.got[s][i] != (M.sent[s][i] == CH_SENT))
+					vm_fail("T%u's message %u (%s) received %u times", s, i,
+						M.sent[s][i] == CH_SENT ? "sent" :
+						M.sent[s][i] == CH_CANCELLED ? "cancelled" :
+						M.sent[s][i] == CH_REFUSED ? "refused" : "never sent",
+						M.got[s][i]);
+		mw_check(M.mw, M.nthreads);
+		ret = vm_failed() ? -1 : 0;
+		volt_chan_free(M.ch);
+	}
+	return ret;
+}
+
+static int model_chan_waiters(const struct vm_opts *o)
+{
+	return chan_run(o, "vyukov", false);
+}
+
+static int model_chan_close(const struct vm_opts *o)
+{
+	return chan_run(o, "vyukov", true);
+}
+
+static int model_chan_locked(const struct vm_opts *o)
+{
+	return chan_run(o, "locked", false);
+}
+
 /* teeth: the planted bugs (VOLT_MUTANT_*) each model must catch; a mutant
  * build checks them all (main.c, --expect-fail). */
 const struct vm_model vm_models[] = {
@@ -1057,6 +1685,17 @@ const struct vm_model vm_models[] = {
 	  24, model_barrier_round, "BARRIER_CANCEL_KEEPS_COUNT" },
 	{ "once_init", "once cells: 3 callers of 2 cells, an init may fail, waits cancelled", 34,
 	  model_once_init, "ONCE_QUEUE_NO_RECHECK ONCE_CANCEL_DROPS_TURN" },
+	{ "vyukov_ring", "`vyukov` buffer: 2-3 threads push, pop, close; capacity 1-3, laps", 50,
+	  model_vyukov_ring,
+	  "VYUKOV_POP_NO_SEQ_CHECK VYUKOV_PUSH_PUBLISH_BEFORE_COPY VYUKOV_CLOSE_IGNORED_BY_PUSH" },
+	{ "chan_waiters", "channel futures: 1-2 senders, 1-2 receivers, cancels; ENDs, close, drops",
+	  90, model_chan_waiters,
+	  "CHAN_WAIT_NO_RECHECK CHAN_CANCEL_DROPS_WAKE CHAN_CLOSE_WAKES_RECEIVERS_ONLY "
+	  "VYUKOV_CLOSE_IGNORED_BY_PUSH" },
+	{ "chan_close", "channel: a receiver closes while 1 sender sends; 2 receivers drain", 60,
+	  model_chan_close, "CHAN_WAIT_NO_RECHECK VYUKOV_CLOSE_IGNORED_BY_PUSH" },
+	{ "chan_locked", "chan_waiters over the `locked` buffer", 60, model_chan_locked,
+	  "CHAN_WAIT_NO_RECHECK CHAN_CANCEL_DROPS_WAKE CHAN_CLOSE_WAKES_RECEIVERS_ONLY" },
 };
 
 const unsigned vm_nmodels = sizeof(vm_models) / sizeof(vm_models[0]);
