@@ -74,6 +74,8 @@ int volt_chan_new(size_t elem_size, size_t capacity, const char *buffer, struct 
 	if (!out || !elem_size || !capacity || elem_size > SIZE_MAX / 2 / capacity ||
 	    elem_size > (1u << 30))
 		return -EINVAL;
+	if (!buffer && getenv("VOLT_CHAN_BUFFER") && *getenv("VOLT_CHAN_BUFFER"))
+		buffer = getenv("VOLT_CHAN_BUFFER"); /* sweep a program without rebuilding */
 	for (unsigned i = 0; volt_chan_buffer_name(i); i++)
 		if (!buffer || !strcmp(buffer, buffers[i]->name)) {
 			ops = buffers[i];

@@ -392,3 +392,19 @@ VOLT_TEST(chan_receiver_gone_with_messages_in_flight)
 		}
 	}
 }
+
+VOLT_TEST(chan_buffer_from_environment)
+{
+	struct volt_chan *ch;
+
+	setenv("VOLT_CHAN_BUFFER", "locked", 1);
+	CHECK_OK(volt_chan_new(8, 4, NULL, &ch));
+	CHECK(strcmp(volt_chan_buffer(ch), "locked") == 0);
+	volt_chan_free(ch);
+	CHECK_OK(volt_chan_new(8, 4, "vyukov", &ch)); /* an explicit name wins */
+	CHECK(strcmp(volt_chan_buffer(ch), "vyukov") == 0);
+	volt_chan_free(ch);
+	setenv("VOLT_CHAN_BUFFER", "bogus", 1);
+	CHECK_EQ(volt_chan_new(8, 4, NULL, &ch), -EINVAL);
+	unsetenv("VOLT_CHAN_BUFFER");
+}

@@ -40,8 +40,9 @@ enum volt_chan_status {
 
 /*
  * A channel of `capacity` elements of `elem_size` bytes on the buffer named
- * `buffer` (NULL: the default). 0, or -EINVAL (capacity or elem_size 0, a
- * size that overflows, an unknown buffer), -ENOMEM.
+ * `buffer` (NULL: the one VOLT_CHAN_BUFFER names, else "vyukov"). 0, or
+ * -EINVAL (capacity or elem_size 0, a size that overflows, an unknown
+ * buffer), -ENOMEM.
  */
 VOLT_API int volt_chan_new(size_t elem_size, size_t capacity, const char *buffer,
 			   struct volt_chan **out);
