@@ -21,7 +21,12 @@
  *   untimed, each value checked (in order);
  * - roundtrip_ns: on a channel of capacity 1, try_send then try_recv, the
  *   value checked;
- * - send_bytes_per_op, recv_bytes_per_op, roundtrip_bytes_per_op: bytes
+ * - oneshot_ns: a oneshot initialised, sent, received and destroyed;
+ * - broadcast_ns: one sender, 4 subscribed receivers, capacity 16: a send
+ *   and the 4 receives, per message;
+ * - watch_ns: a watch send and a borrow of the new value;
+ * - send_bytes_per_op, recv_bytes_per_op, roundtrip_bytes_per_op (and the
+ *   same for oneshot, broadcast and watch): bytes
  *   requested from the allocator during that case's timed loop, over its
  *   operations (the steady state: the channel's own allocation is made
  *   before the loop); bytes_per_op: their sum, "in total across the
@@ -328,19 +333,115 @@ static int t2_roundtrip(const char *buffer, unsigned long ops, struct case_resul
 	return 0;
 }
 
+/* A oneshot per operation: init, send, receive, destroy (no allocation). */
+static int t2_oneshot(const char *buffer, unsigned long ops, struct case_result *out)
+{
+	(void)buffer;
+
+	struct probe a = probe_now();
+
+	for (unsigned long i = 0; i < ops; i++) {
+		struct volt_oneshot o;
+		void *v = NULL;
+		int st;
+
+		if (volt_oneshot_init(&o))
+			return fail("oneshot (init)", i, 0, -1);
+		st = volt_oneshot_send(&o, (void *)(uintptr_t)(i + 1));
+		if (st == VOLT_CHAN_OK)
+			st = volt_oneshot_try_recv(&o, &v);
+		volt_oneshot_destroy(&o);
+		if (st != VOLT_CHAN_OK || v != (void *)(uintptr_t)(i + 1))
+			return fail("oneshot", i, (uint64_t)(uintptr_t)v, st);
+	}
+
+	struct probe b = probe_end();
+
+	*out = case_of(a, b, ops);
+	return 0;
+}
+
+/* One sender, 4 receivers, capacity 16: per message, a send and 4 receives. */
+static int t2_broadcast(const char *buffer, unsigned long ops, struct case_result *out)
+{
+	struct volt_broadcast *bc;
+	struct volt_broadcast_rx rx[4];
+	uint64_t missed;
+	void *v;
+	int st;
+
+	(void)buffer;
+	if (volt_broadcast_new(16, &bc))
+		return fail("broadcast (new)", 0, 0, -1);
+	for (int k = 0; k < 4; k++)
+		volt_broadcast_subscribe(bc, &rx[k]);
+
+	struct probe a = probe_now();
+
+	for (unsigned long i = 0; i < ops; i++) {
+		st = volt_broadcast_send(bc, (void *)(uintptr_t)(i + 1));
+		if (st != VOLT_CHAN_OK)
+			return fail("broadcast (send)", i, 0, st);
+		for (int k = 0; k < 4; k++) {
+			st = volt_broadcast_try_recv(&rx[k], &v, &missed);
+			if (st != VOLT_CHAN_OK || v != (void *)(uintptr_t)(i + 1))
+				return fail("broadcast (recv)", i, (uint64_t)(uintptr_t)v, st);
+		}
+	}
+
+	struct probe b = probe_end();
+
+	*out = case_of(a, b, ops);
+	for (int k = 0; k < 4; k++)
+		volt_broadcast_unsubscribe(&rx[k]);
+	volt_broadcast_free(bc);
+	return 0;
+}
+
+/* Per operation a send and a borrow of the new value. */
+static int t2_watch(const char *buffer, unsigned long ops, struct case_result *out)
+{
+	struct volt_watch w;
+	struct volt_watch_rx rx;
+
+	(void)buffer;
+	if (volt_watch_init(&w, NULL))
+		return fail("watch (init)", 0, 0, -1);
+	volt_watch_subscribe(&w, &rx);
+
+	struct probe a = probe_now();
+
+	for (unsigned long i = 0; i < ops; i++) {
+		int st = volt_watch_send(&w, (void *)(uintptr_t)(i + 1));
+		void *v = volt_watch_borrow(&rx);
+
+		if (st != VOLT_CHAN_OK || v != (void *)(uintptr_t)(i + 1))
+			return fail("watch", i, (uint64_t)(uintptr_t)v, st);
+	}
+
+	struct probe b = probe_end();
+
+	*out = case_of(a, b, ops);
+	volt_watch_destroy(&w);
+	return 0;
+}
+
+#define T2_CASES 6
+
 static int tier2(const char *buffer, unsigned long ops, unsigned long reps, unsigned long warmup)
 {
-	static const char *const names[] = { "send", "recv", "roundtrip" };
-	int (*const cases[])(const char *, unsigned long, struct case_result *) = {
-		t2_send, t2_recv, t2_roundtrip,
+	static const char *const names[T2_CASES] = { "send", "recv", "roundtrip",
+						     "oneshot", "broadcast", "watch" };
+	int (*const cases[T2_CASES])(const char *, unsigned long, struct case_result *) = {
+		t2_send, t2_recv, t2_roundtrip, t2_oneshot, t2_broadcast, t2_watch,
 	};
-	double net_max[3] = { 0 };
+	double net_max[T2_CASES] = { 0 };
 
 	for (unsigned long rep = 0; rep < warmup + reps; rep++) {
-		struct case_result r[3];
+		struct case_result r[T2_CASES];
 		double total = 0;
 
-		for (int k = 0; k < 3; k++)
+		for (int k = 0; k < T2_CASES; k++)
 			if (cases[k](buffer, ops, &r[k]))
 				return 1;
 		if (rep < warmup)
@@ -348,7 +449,7 @@ static int tier2(const char *buffer, unsigned long ops, unsigned long reps, unsi
 
 		unsigned long n = rep - warmup + 1; /* the protocol counts from 1 */
 
-		for (int k = 0; k < 3; k++) {
+		for (int k = 0; k < T2_CASES; k++) {
 			total += r[k].bytes;
 			if (r[k].net_bytes > net_max[k])
 				net_max[k] = r[k].net_bytes;
@@ -356,19 +457,19 @@ static int tier2(const char *buffer, unsigned long ops, unsigned long reps, unsi
 		if (result_mode) {
 			char metric[32];
 
-			for (int k = 0; k < 3; k++) {
+			for (int k = 0; k < T2_CASES; k++) {
 				snprintf(metric, sizeof metric, "%s_ns", names[k]);
 				proto_result(n, metric, r[k].ns, "ns");
 			}
 			proto_result(n, "bytes_per_op", total, "bytes");
-			for (int k = 0; k < 3; k++) {
+			for (int k = 0; k < T2_CASES; k++) {
 				snprintf(metric, sizeof metric, "%s_bytes_per_op", names[k]);
 				proto_result(n, metric, r[k].bytes, "bytes");
 			}
 		} else {
-			printf("rep %lu: send %.2f ns, recv %.2f ns, roundtrip %.2f ns; "
-			       "allocated %.3f + %.3f + %.3f = %.3f bytes/op\n",
-			       n, r[0].ns, r[1].ns, r[2].ns, r[0].bytes, r[1].bytes, r[2].bytes, total);
+			printf("rep %lu: send %.2f ns, recv %.2f ns, roundtrip %.2f ns, oneshot %.2f ns, "
+			       "broadcast 1x4 %.2f ns, watch %.2f ns; allocated %.3f bytes/op in all\n",
+			       n, r[0].ns, r[1].ns, r[2].ns, r[3].ns, r[4].ns, r[5].ns, total);
 		}
 		fflush(stdout);
 	}

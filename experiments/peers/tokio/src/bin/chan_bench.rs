@@ -13,7 +13,12 @@
 //!   untimed, in order;
 //! - recv_ns: `try_recv()` from a channel filled untimed, values checked;
 //! - roundtrip_ns: capacity 1, `try_send(i)` then `try_recv()`, checked;
-//! - send_bytes_per_op, recv_bytes_per_op, roundtrip_bytes_per_op: bytes
+//! - oneshot_ns: `oneshot::channel()`, `send`, `try_recv`;
+//! - broadcast_ns: `broadcast::channel(16)`, 4 receivers: a send and the 4
+//!   `try_recv`s per message;
+//! - watch_ns: `send` and `borrow_and_update`;
+//! - send_bytes_per_op, recv_bytes_per_op, roundtrip_bytes_per_op (and the
+//!   same for oneshot, broadcast and watch): bytes
 //!   requested from the allocator during the case's timed loop (a counting
 //!   global allocator over the system one: alloc, alloc_zeroed and realloc
 //!   count the bytes asked for; frees are not subtracted), over its
@@ -209,9 +214,75 @@ fn t2_roundtrip(ops: u64) -> Case {
     case_of(b0, ns, b1, ops)
 }
 
+/// A oneshot per operation: channel(), send, try_recv.
+fn t2_oneshot(ops: u64) -> Case {
+    let b0 = allocated();
+    let t0 = Instant::now();
+    for i in 0..ops {
+        let (tx, mut rx) = tokio::sync::oneshot::channel::<u64>();
+        if tx.send(i).is_err() {
+            fail("oneshot (send)", format!("operation {}", i));
+        }
+        match rx.try_recv() {
+            Ok(v) if v == i => {}
+            other => fail("oneshot (recv)", format!("operation {}: {:?}", i, other)),
+        }
+    }
+    let ns = t0.elapsed().as_nanos();
+    let b1 = allocated();
+    case_of(b0, ns, b1, ops)
+}
+
+/// One sender, 4 receivers, capacity 16: a send and 4 try_recv per message.
+fn t2_broadcast(ops: u64) -> Case {
+    let (tx, first) = tokio::sync::broadcast::channel::<u64>(16);
+    let mut rx = [first, tx.subscribe(), tx.subscribe(), tx.subscribe()];
+    let b0 = allocated();
+    let t0 = Instant::now();
+    for i in 0..ops {
+        if tx.send(i).is_err() {
+            fail("broadcast (send)", format!("operation {}", i));
+        }
+        for r in rx.iter_mut() {
+            match r.try_recv() {
+                Ok(v) if v == i => {}
+                other => fail("broadcast (recv)", format!("operation {}: {:?}", i, other)),
+            }
+        }
+    }
+    let ns = t0.elapsed().as_nanos();
+    let b1 = allocated();
+    case_of(b0, ns, b1, ops)
+}
+
+/// A watch send and a borrow_and_update of the new value per operation.
+fn t2_watch(ops: u64) -> Case {
+    let (tx, mut rx) = tokio::sync::watch::channel::<u64>(u64::MAX);
+    let b0 = allocated();
+    let t0 = Instant::now();
+    for i in 0..ops {
+        if tx.send(i).is_err() {
+            fail("watch (send)", format!("operation {}", i));
+        }
+        if *rx.borrow_and_update() != i {
+            fail("watch (borrow)", format!("operation {}", i));
+        }
+    }
+    let ns = t0.elapsed().as_nanos();
+    let b1 = allocated();
+    case_of(b0, ns, b1, ops)
+}
+
 fn tier2(ops: u64, reps: u64, warmup: u64, result_mode: bool) {
     for rep in 0..warmup + reps {
-        let r = [t2_send(ops), t2_recv(ops), t2_roundtrip(ops)];
+        let r = [
+            t2_send(ops),
+            t2_recv(ops),
+            t2_roundtrip(ops),
+            t2_oneshot(ops),
+            t2_broadcast(ops),
+            t2_watch(ops),
+        ];
         if rep < warmup {
             continue;
         }
@@ -221,15 +292,21 @@ fn tier2(ops: u64, reps: u64, warmup: u64, result_mode: bool) {
             result(n, "send_ns", r[0].ns, "ns");
             result(n, "recv_ns", r[1].ns, "ns");
             result(n, "roundtrip_ns", r[2].ns, "ns");
+            result(n, "oneshot_ns", r[3].ns, "ns");
+            result(n, "broadcast_ns", r[4].ns, "ns");
+            result(n, "watch_ns", r[5].ns, "ns");
             result(n, "bytes_per_op", total, "bytes");
             result(n, "send_bytes_per_op", r[0].bytes, "bytes");
             result(n, "recv_bytes_per_op", r[1].bytes, "bytes");
             result(n, "roundtrip_bytes_per_op", r[2].bytes, "bytes");
+            result(n, "oneshot_bytes_per_op", r[3].bytes, "bytes");
+            result(n, "broadcast_bytes_per_op", r[4].bytes, "bytes");
+            result(n, "watch_bytes_per_op", r[5].bytes, "bytes");
         } else {
             println!(
-                "rep {}: send {:.2} ns, recv {:.2} ns, roundtrip {:.2} ns; allocated \
-                 {:.3} + {:.3} + {:.3} = {:.3} bytes/op",
-                n, r[0].ns, r[1].ns, r[2].ns, r[0].bytes, r[1].bytes, r[2].bytes, total
+                "rep {}: send {:.2} ns, recv {:.2} ns, roundtrip {:.2} ns, oneshot {:.2} ns, \
+                 broadcast 1x4 {:.2} ns, watch {:.2} ns; allocated {:.3} bytes/op in all",
+                n, r[0].ns, r[1].ns, r[2].ns, r[3].ns, r[4].ns, r[5].ns, total
             );
         }
     }
