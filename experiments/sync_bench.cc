@@ -11,6 +11,12 @@
  *
  * The shapes are Volt's published sync benchmarks.
  *
+ * Tier 2 (Google Benchmark mode only; the harness's channel figures come
+ * from experiments/chan_bench.c, E20): TIER2_OPS = 100,000 operations of
+ * a bounded channel round trip (capacity 1) on each buffer, a oneshot
+ * made, sent and received, a broadcast send read by 4 receivers, a watch
+ * send and borrow.
+ *
  * Tier 1: one thread, no runtime involved, TIER1_OPS = 1,000,000
  * operations per case; ns per operation:
  * - tier1/mutex (mutex_ns): volt_mutex_try_lock + volt_mutex_unlock on one
@@ -97,6 +103,7 @@
 namespace {
 
 constexpr uint64_t TIER1_OPS = 1000000;
+constexpr uint64_t TIER2_OPS = 100000; /* Volt's channel tier: CHANNEL_OPS */
 constexpr uint32_t SEM_T1_PERMITS = 10;
 constexpr uint64_t ONCE_VALUE = 42;
 
@@ -303,6 +310,99 @@ template <class C> void BM_tier1(benchmark::State &st)
 	st.SetItemsProcessed((int64_t)i);
 	st.counters["ns_per_op"] = benchmark::Counter(i ? (double)(t1 - t0) / (double)i : 0);
 }
+
+/*
+ * Tier 2 of the channels, in Google Benchmark form (`make bench-micro`;
+ * the harness runs the same shapes through experiments/chan_bench.c, E20).
+ */
+template <const char *Buffer> struct ChanRoundtripCase {
+	static constexpr const char *metric = "chan_roundtrip_ns";
+	struct volt_chan *ch = nullptr;
+	int setup() { return volt_chan_new(sizeof(uint64_t), 1, Buffer, &ch); }
+	bool op(uint64_t i)
+	{
+		uint64_t v = 0;
+
+		return volt_chan_try_send(ch, &i) == VOLT_CHAN_OK &&
+		       volt_chan_try_recv(ch, &v) == VOLT_CHAN_OK && v == i;
+	}
+	void teardown() { volt_chan_free(ch); }
+};
+
+constexpr char VYUKOV[] = "vyukov";
+constexpr char LOCKED[] = "locked";
+
+struct OneshotCase {
+	static constexpr const char *metric = "oneshot_ns";
+	int setup() { return 0; }
+	bool op(uint64_t i)
+	{
+		struct volt_oneshot o;
+		void *v = nullptr;
+		bool ok;
+
+		if (volt_oneshot_init(&o) != 0)
+			return false;
+		ok = volt_oneshot_send(&o, (void *)(uintptr_t)(i + 1)) == VOLT_CHAN_OK &&
+		     volt_oneshot_try_recv(&o, &v) == VOLT_CHAN_OK && v == (void *)(uintptr_t)(i + 1);
+		volt_oneshot_destroy(&o);
+		return ok;
+	}
+	void teardown() {}
+};
+
+struct BroadcastCase {
+	static constexpr const char *metric = "broadcast_ns";
+	struct volt_broadcast *b = nullptr;
+	struct volt_broadcast_rx rx[4];
+	int setup()
+	{
+		int ret = volt_broadcast_new(16, &b);
+
+		for (int k = 0; !ret && k < 4; k++)
+			volt_broadcast_subscribe(b, &rx[k]);
+		return ret;
+	}
+	bool op(uint64_t i)
+	{
+		void *v;
+		uint64_t missed;
+
+		if (volt_broadcast_send(b, (void *)(uintptr_t)(i + 1)) != VOLT_CHAN_OK)
+			return false;
+		for (int k = 0; k < 4; k++)
+			if (volt_broadcast_try_recv(&rx[k], &v, &missed) != VOLT_CHAN_OK ||
+			    v != (void *)(uintptr_t)(i + 1))
+				return false;
+		return true;
+	}
+	void teardown()
+	{
+		for (int k = 0; k < 4; k++)
+			volt_broadcast_unsubscribe(&rx[k]);
+		volt_broadcast_free(b);
+	}
+};
+
+struct WatchCase {
+	static constexpr const char *metric = "watch_ns";
+	struct volt_watch w;
+	struct volt_watch_rx rx;
+	int setup()
+	{
+		int ret = volt_watch_init(&w, nullptr);
+
+		if (!ret)
+			volt_watch_subscribe(&w, &rx);
+		return ret;
+	}
+	bool op(uint64_t i)
+	{
+		return volt_watch_send(&w, (void *)(uintptr_t)(i + 1)) == VOLT_CHAN_OK &&
+		       volt_watch_borrow(&rx) == (void *)(uintptr_t)(i + 1);
+	}
+	void teardown() { volt_watch_destroy(&w); }
+};
 
 /* ------------------------------------------------------------------ tier 3 */
 
@@ -659,6 +759,15 @@ BENCHMARK_TEMPLATE(BM_tier1, RwWriteCase)->Name("tier1/rwlock_write")->Iteration
 BENCHMARK_TEMPLATE(BM_tier1, SemaphoreCase)->Name("tier1/semaphore")->Iterations(TIER1_OPS);
 BENCHMARK_TEMPLATE(BM_tier1, OnceGetCase)->Name("tier1/once_get")->Iterations(TIER1_OPS);
 BENCHMARK_TEMPLATE(BM_tier1, OnceSetCase)->Name("tier1/once_set")->Iterations(TIER1_OPS);
+BENCHMARK_TEMPLATE(BM_tier1, ChanRoundtripCase<VYUKOV>)
+	->Name("tier2/chan_roundtrip_vyukov")
+	->Iterations(TIER2_OPS);
+BENCHMARK_TEMPLATE(BM_tier1, ChanRoundtripCase<LOCKED>)
+	->Name("tier2/chan_roundtrip_locked")
+	->Iterations(TIER2_OPS);
+BENCHMARK_TEMPLATE(BM_tier1, OneshotCase)->Name("tier2/oneshot")->Iterations(TIER2_OPS);
+BENCHMARK_TEMPLATE(BM_tier1, BroadcastCase)->Name("tier2/broadcast_1x4")->Iterations(TIER2_OPS);
+BENCHMARK_TEMPLATE(BM_tier1, WatchCase)->Name("tier2/watch")->Iterations(TIER2_OPS);
 BENCHMARK_TEMPLATE(BM_tier1, NotifyCase)->Name("tier1/notify")->Iterations(TIER1_OPS);
 BENCHMARK_TEMPLATE(BM_tier1, BarrierCase)->Name("tier1/barrier")->Iterations(TIER1_OPS);
 BENCHMARK_CAPTURE(BM_tier3, mutex, mutex_round)->Name("tier3/mutex_4tasks")->UseRealTime();
