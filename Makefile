@@ -309,7 +309,7 @@ $(SYNC_BENCH): experiments/sync_bench.cc $(LIB_A) $(PUBLIC_HDRS) | deps deps-ben
 deps-bench:
 	@sh scripts/deps.sh $(BENCH_DEPS)
 
-bench-micro: $(SYNC_BENCH) ## sync primitives on Google Benchmark: table, and JSON in results/micro/
+bench-micro: $(SYNC_BENCH) ## sync primitives and channel tier 2 on Google Benchmark: table, JSON in results/micro/
 	@mkdir -p results/micro
 	./$(SYNC_BENCH) --benchmark_out=results/micro/sync_bench.json --benchmark_out_format=json
 
