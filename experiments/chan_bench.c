@@ -25,6 +25,8 @@
  * - broadcast_ns: one sender, 4 subscribed receivers, capacity 16: a send
  *   and the 4 receives, per message;
  * - watch_ns: a watch send and a borrow of the new value;
+ * - allocs_per_op: allocation requests per operation, summed over the six
+ *   cases (0 under a sanitizer, where they are not counted);
  * - send_bytes_per_op, recv_bytes_per_op, roundtrip_bytes_per_op (and the
  *   same for oneshot, broadcast and watch): bytes
  *   requested from the allocator during that case's timed loop, over its
@@ -109,10 +111,12 @@ extern void *__libc_memalign(size_t align, size_t size);
 extern void __libc_free(void *p);
 
 static atomic_ullong alloc_bytes; /* bytes requested since the process started */
+static atomic_ullong alloc_calls; /* and how many requests */
 
 static inline void count_alloc(size_t n)
 {
 	atomic_fetch_add_explicit(&alloc_bytes, n, memory_order_relaxed);
+	atomic_fetch_add_explicit(&alloc_calls, 1, memory_order_relaxed);
 }
 
 void *malloc(size_t size)
@@ -168,9 +172,19 @@ static uint64_t allocated(void)
 {
 	return atomic_load_explicit(&alloc_bytes, memory_order_relaxed);
 }
+
+static uint64_t allocations(void)
+{
+	return atomic_load_explicit(&alloc_calls, memory_order_relaxed);
+}
 #else
 #define COUNT_ALLOC 0
 static uint64_t allocated(void)
+{
+	return 0;
+}
+
+static uint64_t allocations(void)
 {
 	return 0;
 }
@@ -190,11 +204,12 @@ struct case_result {
 	double ns;           /* per operation */
 	double bytes;        /* allocated per operation (gross; net under a sanitizer) */
 	double net_bytes;    /* mallinfo2 growth per operation */
+	double allocs;       /* allocation requests per operation (0 under a sanitizer) */
 };
 
 /* Before and after a timed loop: the clock and both allocation counts. */
 struct probe {
-	uint64_t t, gross, net;
+	uint64_t t, gross, net, calls;
 };
 
 static struct probe probe_now(void)
@@ -202,6 +217,7 @@ static struct probe probe_now(void)
 	struct probe p;
 
 	p.gross = allocated();
+	p.calls = allocations();
 	p.net = in_use();
 	p.t = proto_now_ns(); /* last: the probes' own cost stays out of the time */
 	return p;
@@ -213,6 +229,7 @@ static struct probe probe_end(void)
 
 	p.t = proto_now_ns(); /* first */
 	p.gross = allocated();
+	p.calls = allocations();
 	p.net = in_use();
 	return p;
 }
@@ -225,6 +242,7 @@ static struct case_result case_of(struct probe a, struct probe b, unsigned long 
 	r.ns = (double)(b.t - a.t) / (double)ops;
 	r.net_bytes = net / (double)ops;
 	r.bytes = COUNT_ALLOC ? (double)(b.gross - a.gross) / (double)ops : r.net_bytes;
+	r.allocs = (double)(b.calls - a.calls) / (double)ops;
 	return r;
 }
 
@@ -439,7 +457,7 @@ static int tier2(const char *buffer, unsigned long ops, unsigned long reps, unsi
 
 	for (unsigned long rep = 0; rep < warmup + reps; rep++) {
 		struct case_result r[T2_CASES];
-		double total = 0;
+		double total = 0, allocs = 0;
 
 		for (int k = 0; k < T2_CASES; k++)
 			if (cases[k](buffer, ops, &r[k]))
@@ -451,6 +469,7 @@ static int tier2(const char *buffer, unsigned long ops, unsigned long reps, unsi
 
 		for (int k = 0; k < T2_CASES; k++) {
 			total += r[k].bytes;
+			allocs += r[k].allocs;
 			if (r[k].net_bytes > net_max[k])
 				net_max[k] = r[k].net_bytes;
 		}
@@ -462,6 +481,7 @@ static int tier2(const char *buffer, unsigned long ops, unsigned long reps, unsi
 				proto_result(n, metric, r[k].ns, "ns");
 			}
 			proto_result(n, "bytes_per_op", total, "bytes");
+			proto_result(n, "allocs_per_op", allocs, "count");
 			for (int k = 0; k < T2_CASES; k++) {
 				snprintf(metric, sizeof metric, "%s_bytes_per_op", names[k]);
 				proto_result(n, metric, r[k].bytes, "bytes");

@@ -17,6 +17,7 @@
 //! - broadcast_ns: `broadcast::channel(16)`, 4 receivers: a send and the 4
 //!   `try_recv`s per message;
 //! - watch_ns: `send` and `borrow_and_update`;
+//! - allocs_per_op: allocation requests per operation, summed over the six;
 //! - send_bytes_per_op, recv_bytes_per_op, roundtrip_bytes_per_op (and the
 //!   same for oneshot, broadcast and watch): bytes
 //!   requested from the allocator during the case's timed loop (a counting
@@ -91,17 +92,21 @@ const M_MMAP_THRESHOLD: i32 = -3;
 struct Counting;
 
 static ALLOC_BYTES: AtomicU64 = AtomicU64::new(0);
+static ALLOC_CALLS: AtomicU64 = AtomicU64::new(0);
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOC_CALLS.fetch_add(1, Ordering::Relaxed);
         ALLOC_BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
         System.alloc(layout)
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOC_CALLS.fetch_add(1, Ordering::Relaxed);
         ALLOC_BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
         System.alloc_zeroed(layout)
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOC_CALLS.fetch_add(1, Ordering::Relaxed);
         ALLOC_BYTES.fetch_add(new_size as u64, Ordering::Relaxed);
         System.realloc(ptr, layout, new_size)
     }
@@ -113,8 +118,18 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-fn allocated() -> u64 {
-    ALLOC_BYTES.load(Ordering::Relaxed)
+/// Bytes and calls asked of the allocator so far.
+#[derive(Clone, Copy)]
+struct Snap {
+    bytes: u64,
+    calls: u64,
+}
+
+fn allocated() -> Snap {
+    Snap {
+        bytes: ALLOC_BYTES.load(Ordering::Relaxed),
+        calls: ALLOC_CALLS.load(Ordering::Relaxed),
+    }
 }
 
 /// One protocol line, the value as proto_result prints it ("%.6f", trailing
@@ -143,13 +158,15 @@ fn fail(what: &str, detail: String) -> ! {
 struct Case {
     ns: f64,
     bytes: f64,
+    allocs: f64,
 }
 
 /// A case from its loop's time and the allocation count before and after it.
-fn case_of(b0: u64, ns: u128, b1: u64, ops: u64) -> Case {
+fn case_of(b0: Snap, ns: u128, b1: Snap, ops: u64) -> Case {
     Case {
         ns: ns as f64 / ops as f64,
-        bytes: (b1 - b0) as f64 / ops as f64,
+        bytes: (b1.bytes - b0.bytes) as f64 / ops as f64,
+        allocs: (b1.calls - b0.calls) as f64 / ops as f64,
     }
 }
 
@@ -288,6 +305,7 @@ fn tier2(ops: u64, reps: u64, warmup: u64, result_mode: bool) {
         }
         let n = rep - warmup + FIRST_REP;
         let total: f64 = r.iter().map(|c| c.bytes).sum();
+        let allocs: f64 = r.iter().map(|c| c.allocs).sum();
         if result_mode {
             result(n, "send_ns", r[0].ns, "ns");
             result(n, "recv_ns", r[1].ns, "ns");
@@ -296,6 +314,7 @@ fn tier2(ops: u64, reps: u64, warmup: u64, result_mode: bool) {
             result(n, "broadcast_ns", r[4].ns, "ns");
             result(n, "watch_ns", r[5].ns, "ns");
             result(n, "bytes_per_op", total, "bytes");
+            result(n, "allocs_per_op", allocs, "count");
             result(n, "send_bytes_per_op", r[0].bytes, "bytes");
             result(n, "recv_bytes_per_op", r[1].bytes, "bytes");
             result(n, "roundtrip_bytes_per_op", r[2].bytes, "bytes");
@@ -314,7 +333,7 @@ fn tier2(ops: u64, reps: u64, warmup: u64, result_mode: bool) {
         "# tier2: tokio::sync::mpsc, {} ops per case; bytes_per_op counted by a counting \
          global allocator (gross; {} bytes requested since the start, setup included)",
         ops,
-        allocated()
+        allocated().bytes
     );
 }
 
