@@ -308,7 +308,7 @@ static int wait_with(struct volt_chan *ch, int side, struct volt_waiter *w,
 			pthread_mutex_unlock(&ch->lock);
 			return 1;
 		}
-		volt__fetch_sub(&ch->waiting[side], 1, RELAXED);
+		volt__fetch_sub(&ch->waiting[side], 1, RELAXED); /* relaxed: under the lock */
 		pthread_mutex_unlock(&ch->lock);
 	}
 	leave(ch, side, w, false);

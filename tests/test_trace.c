@@ -385,13 +385,20 @@ static char *read_text(const char *path)
 	return text;
 }
 
+/* A mkstemp/mkdtemp template for `name` in $TMPDIR, else /tmp. */
+static void temp_template(char *buf, size_t len, const char *name)
+{
+	const char *dir = getenv("TMPDIR");
+
+	snprintf(buf, len, "%s/%s-XXXXXX", dir && *dir ? dir : "/tmp", name);
+}
+
 /* A fresh temporary file name (the file exists, empty). */
 static void temp_path(char *buf, size_t len)
 {
-	const char *dir = getenv("TMPDIR");
 	int fd;
 
-	snprintf(buf, len, "%s/volt-trace-XXXXXX", dir && *dir ? dir : "/tmp");
+	temp_template(buf, len, "volt-trace");
 	fd = mkstemp(buf);
 	CHECK_MSG(fd >= 0, "mkstemp %s: %s", buf, strerror(errno));
 	close(fd);
@@ -532,7 +539,6 @@ VOLT_RT_TEST(trace_wraps)
 VOLT_RT_TEST(trace_off_writes_nothing)
 {
 	char dir[256], cwd[1024];
-	const char *tmp = getenv("TMPDIR");
 	struct volt_config cfg;
 	struct volt_rt *rt = NULL;
 	DIR *d;
@@ -540,7 +546,7 @@ VOLT_RT_TEST(trace_off_writes_nothing)
 	int entries = 0;
 
 	CHECK_OK(unsetenv("VOLT_TRACE"));
-	snprintf(dir, sizeof dir, "%s/volt-notrace-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	temp_template(dir, sizeof dir, "volt-notrace");
 	CHECK(mkdtemp(dir) != NULL);
 	CHECK(getcwd(cwd, sizeof cwd) != NULL);
 	CHECK_OK(chdir(dir));
