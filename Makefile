@@ -35,8 +35,8 @@ SAN_CFLAGS := -O1 -g -DVOLT_SANITIZE=1
 TSAN_CFLAGS := $(SAN_CFLAGS) -fsanitize=thread
 ASAN_CFLAGS := $(SAN_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-# hwloc: topology discovery and pinning (core/topology.c).
-LDLIBS += -lhwloc -pthread
+# hwloc: topology discovery and pinning (core/topology.c); liburing: drivers/uring.c.
+LDLIBS += -lhwloc -luring -pthread
 
 TSAN_ENV := TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1'
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
@@ -55,7 +55,7 @@ includedir ?= $(prefix)/include
 DESTDIR ?=
 
 # Debian packages each group of targets needs (checked by scripts/deps.sh).
-DEPS := gcc make pkg-config libc6-dev coreutils libhwloc-dev python3
+DEPS := gcc make pkg-config libc6-dev coreutils libhwloc-dev liburing-dev python3
 # gcc's sanitizer runtimes (gcc-12 pulls them in through libgcc-12-dev).
 SAN_DEPS := $(DEPS) libasan8 liblsan0 libtsan2 libubsan1
 CLANG_DEPS := $(DEPS) clang
@@ -78,7 +78,7 @@ RESULTS ?= $(if $(wildcard results/quick/summary.csv),results/quick,results/refe
 
 # ------------------------------------------------------------------ sources
 
-LIB_SRC := $(wildcard core/*.c schedulers/*.c drivers/*.c primitives/*.c core/*.S)
+LIB_SRC := $(wildcard core/*.c schedulers/*.c drivers/*.c primitives/*.c net/*.c core/*.S)
 TEST_SRC := $(wildcard tests/*.c)
 EXAMPLE_SRC := $(wildcard examples/*.c)
 EXPERIMENT_SRC := $(wildcard experiments/*.c)
@@ -367,7 +367,7 @@ uninstall: ## remove what `make install` put there (same PREFIX/DESTDIR)
 # Installs into build/stage as /usr, then builds examples/hello.c with
 # nothing but what pkg-config says, links it against the staged shared
 # library and runs it; then links it again against the staged static
-# library with `pkg-config --static` (volt.pc's Libs.private: -lhwloc)
+# library with `pkg-config --static` (volt.pc's Libs.private: -lhwloc -luring)
 # and runs that.
 STAGE_PC := PKG_CONFIG_SYSROOT_DIR=$(STAGE) PKG_CONFIG_LIBDIR=$(STAGE)/usr/lib/pkgconfig
 test-install: $(LIB_A) $(LIB_SO) | deps ## install into build/stage, build and run hello via pkg-config

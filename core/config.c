@@ -88,6 +88,7 @@ int volt_config_init(struct volt_config *cfg)
 		return -EINVAL;
 	cfg->workers = 0;
 	cfg->scheduler = NULL;
+	cfg->driver = NULL;
 	cfg->seed = 0;
 	cfg->budget = 128;
 	cfg->max_blocking_threads = 512;
@@ -112,6 +113,14 @@ int volt_config_init(struct volt_config *cfg)
 	if (sched) {
 		if (volt__sched_find(sched))
 			cfg->scheduler = volt__sched_find(sched)->name;
+		else
+			ret = -EINVAL;
+	}
+	const char *driver = getenv("VOLT_DRIVER");
+
+	if (driver) {
+		if (volt__driver_known(driver))
+			cfg->driver = volt__driver_known(driver);
 		else
 			ret = -EINVAL;
 	}
@@ -153,6 +162,8 @@ int volt_config_check(const struct volt_config *cfg)
 	if (cfg->workers > VOLT_MAX_WORKERS)
 		return -EINVAL;
 	if (cfg->scheduler && !volt__sched_find(cfg->scheduler))
+		return -EINVAL;
+	if (cfg->driver && !volt__driver_known(cfg->driver))
 		return -EINVAL;
 	if (cfg->budget < 1 || cfg->budget > BUDGET_MAX)
 		return -EINVAL;

@@ -100,7 +100,7 @@ void volt__idle_notify(struct volt_rt *rt)
 	idle->sleeping &= ~(1ull << w);
 	volt__fetch_add(&idle->state, UNPARKED_ONE | SEARCHING_ONE, ACQ_REL);
 	pthread_mutex_unlock(&idle->lock);
-	volt__unpark(&rt->workers[w].park);
+	volt__worker_unpark(rt, w);
 }
 
 bool volt__idle_begin_search(struct volt__idle *idle)
@@ -158,7 +158,7 @@ void volt__idle_wake_all(struct volt_rt *rt)
 
 		idle->sleeping &= ~(1ull << w);
 		volt__fetch_add(&idle->state, UNPARKED_ONE | SEARCHING_ONE, ACQ_REL);
-		volt__unpark(&rt->workers[w].park);
+		volt__worker_unpark(rt, w);
 	}
 	pthread_mutex_unlock(&idle->lock);
 }

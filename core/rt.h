@@ -10,6 +10,7 @@
 #include "core/blocking.h"
 #include "core/fiber.h"
 #include "core/idle.h"
+#include "core/io.h"
 #include "core/metrics.h"
 #include "core/slab.h"
 #include "core/timers.h"
@@ -54,6 +55,7 @@ struct volt_rt {
 	struct volt__blocking_pool blocking;
 	bool blocking_ready;              /* the pool is initialised (volt__blocking_fini due) */
 	struct volt__timers timers;       /* shards NULL until initialised */
+	struct volt__io io;               /* io.ops NULL until initialised */
 };
 
 /* The worker the calling thread is, or NULL. */

@@ -70,6 +70,7 @@ static void rt_destroy(struct volt_rt *rt, bool sched_ready)
 	}
 	if (sched_ready)
 		rt->sched_ops->fini(rt->sched);
+	volt__io_fini(rt);
 	volt__timers_fini(&rt->timers);
 	volt__slab_fini(&rt->slab);
 	volt__idle_fini(&rt->idle);
@@ -149,6 +150,11 @@ int volt_rt_new(const struct volt_config *ucfg, struct volt_rt **out)
 		return -ENOMEM;
 	}
 	ret = volt__timers_init(rt);
+	if (ret) {
+		rt_destroy(rt, false);
+		return ret;
+	}
+	ret = volt__io_init(rt);
 	if (ret) {
 		rt_destroy(rt, false);
 		return ret;
@@ -250,6 +256,11 @@ unsigned volt_rt_workers(const struct volt_rt *rt)
 const char *volt_rt_scheduler(const struct volt_rt *rt)
 {
 	return rt->sched_ops->name;
+}
+
+const char *volt_rt_driver(const struct volt_rt *rt)
+{
+	return rt->io.ops->name;
 }
 
 uint64_t volt_rt_seed(const struct volt_rt *rt)

@@ -152,7 +152,7 @@ static void wake_timekeeper(struct volt_rt *rt, uint64_t tick)
 	int k = volt__load(&tm->keeper, RELAXED);
 
 	if (k >= 0)
-		volt__unpark(&rt->workers[k].park);
+		volt__worker_unpark(rt, k);
 	else
 		volt__idle_notify(rt);
 }
@@ -322,7 +322,7 @@ static uint64_t park_virtual(struct volt_rt *rt, bool last)
 
 	if (next == UINT64_MAX)
 		return VOLT__PARK_FOREVER;
-	if (volt__blocking_busy(&rt->blocking))
+	if (volt__blocking_busy(&rt->blocking) || volt__io_hold_clock(rt))
 		return monotonic_ns() + BLOCKING_RECHECK_NS;
 
 	uint64_t to = next > UINT64_MAX / NS_PER_TICK ? UINT64_MAX : next * NS_PER_TICK;

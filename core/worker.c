@@ -150,7 +150,7 @@ static void park(struct volt__worker *w)
 	struct volt_rt *rt = w->rt;
 	struct volt__metrics *m = &rt->metrics[w->idx];
 
-	if (volt__timers_fire(rt, w))
+	if (volt__timers_fire(rt, w) || volt__io_poll_now(rt))
 		return;
 	if (rt->cfg.idle != VOLT_IDLE_PARK) {
 		idle_without_parking(w);
@@ -182,7 +182,7 @@ static void park(struct volt__worker *w)
 	batch_end(w);
 	volt__count(&m->parks);
 	VOLT__TRACE(&w->trace, VOLT__TR_PARK, 0);
-	bool token = volt__park_until(&w->park, until);
+	bool token = volt__io_park(rt, w, until);
 
 	volt__timers_park_end(rt, w);
 	VOLT__TRACE(&w->trace, VOLT__TR_UNPARK, 0);
@@ -262,6 +262,7 @@ void *volt__worker_main(void *arg)
 		if (++w->polls_in_batch >= event_interval) {
 			batch_end(w);
 			volt__timers_fire(rt, w);
+			(void)volt__io_poll_now(rt);
 			batch_begin(w);
 		}
 	}

@@ -17,6 +17,7 @@
 #include "volt/group.h"
 #include "volt/metrics.h"
 #include "volt/mpsc.h"
+#include "volt/net.h"
 #include "volt/oneshot.h"
 #include "volt/runtime.h"
 #include "volt/select.h"

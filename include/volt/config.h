@@ -7,6 +7,7 @@
  * program sets afterwards win over both.
  *
  *	VOLT_SCHED=<name>   scheduler policy (volt_sched_name(i) lists them)
+ *	VOLT_DRIVER=auto|uring|epoll  I/O driver (volt_driver_name(i) lists them)
  *	VOLT_WORKERS=<n>    worker threads, 1..VOLT_MAX_WORKERS (0 = CPUs)
  *	VOLT_SEED=<n>       seed of every random choice (0 = from the clock)
  *	VOLT_BUDGET=<n>     cooperative budget per task poll, 1..65535
@@ -55,6 +56,8 @@ enum volt_pin {
 struct volt_config {
 	unsigned workers;                /* 0 = one per CPU (at most VOLT_MAX_WORKERS) */
 	const char *scheduler;           /* policy name; NULL = the default policy */
+	const char *driver;              /* I/O driver name; NULL or "auto" = io_uring, else
+					  * epoll when the kernel refuses io_uring */
 	uint64_t seed;                   /* 0 = chosen from the clock (volt_rt_seed tells) */
 	unsigned budget;                 /* default 128 */
 	unsigned max_blocking_threads;   /* default 512 */
@@ -98,6 +101,9 @@ VOLT_API const char *volt_sched_default(void);
 
 /* Policies built in, by index: NULL past the last one. */
 VOLT_API const char *volt_sched_name(unsigned i);
+
+/* I/O drivers built in, by index ("uring", "epoll"): NULL past the last one. */
+VOLT_API const char *volt_driver_name(unsigned i);
 
 #ifdef __cplusplus
 }

@@ -45,6 +45,8 @@ VOLT_API void volt_rt_free(struct volt_rt *rt);
 VOLT_API unsigned volt_rt_workers(const struct volt_rt *rt);
 VOLT_API const char *volt_rt_scheduler(const struct volt_rt *rt);
 VOLT_API uint64_t volt_rt_seed(const struct volt_rt *rt);
+/* The I/O driver running ("uring" or "epoll"; "auto" resolved). */
+VOLT_API const char *volt_rt_driver(const struct volt_rt *rt);
 
 /*
  * The real CPU worker w is pinned to (cfg.pin), -1 if it is not pinned,

@@ -1,0 +1,539 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * drivers/uring.c: the completion backend, on liburing.
+ *
+ * One ring per runtime. An operation's first poll takes a *record* (a
+ * struct rec, from a free list) that the driver owns from then on, fills an
+ * SQE whose user_data is the record, and returns VOLT_PENDING. The SQE is
+ * not submitted at once from a worker: submissions are batched until the
+ * worker's next maintenance pass (every event_interval tasks), the moment
+ * it runs out of tasks, or the poller's wait, whichever is first. Each
+ * io_uring_enter costs about 1 us here, so batching is most of what
+ * io_uring buys (reference/machine.md: 20x from batch 1 to 32). A plain
+ * thread (a blocking-form call) submits at once: nothing else would.
+ *
+ * Buffers. The kernel reads and writes the record's own buffer (16 KiB),
+ * never the caller's: a write copies its bytes in at submission, a read's
+ * bytes are copied out when the task polls the completion. So a future
+ * dropped while its SQE is in flight (a timeout, a cancelled task) leaves
+ * nothing of the caller's for the kernel to touch: the drop marks the
+ * record orphaned and submits IORING_OP_ASYNC_CANCEL for it, and the
+ * record is recycled when its CQE arrives (an accepted descriptor in an
+ * orphan's CQE is closed). The record also holds a reference on the source,
+ * so the descriptor outlives every SQE that names it.
+ *
+ * Close. Closing a source submits one ASYNC_CANCEL with CANCEL_FD|ALL for
+ * its descriptor. Preparing an operation's SQE checks CLOSING under the
+ * same submission lock that the cancel is prepared under, so an SQE is
+ * either before the cancel in the ring (and cancelled) or never submitted.
+ *
+ * Locks. `sq_lock` guards the submission queue (liburing's SQ is single
+ * producer) and the free list. The completion queue is read only by the
+ * thread holding the runtime's poll role (core/io.c). A record's small
+ * spinlock orders the hand-off between its CQE (reaper) and its future
+ * (poller of the task): result and waker.
+ *
+ * The wake-up. An unpark submits a NOP tagged TAG_UNPARK: it completes
+ * inline during the submission, so its CQE ends the poller's wait at once.
+ * (An eventfd under a multishot poll would complete through task_work run
+ * by the thread that armed the poll, waking that thread too; and would need
+ * a read to reset.) A reaped wake-up ends the poll call without waiting:
+ * its caller looks at its token again.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <liburing.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/rt.h"
+#include "drivers/source.h"
+
+#define SQ_ENTRIES 1024
+#define CQ_ENTRIES 16384
+#define REC_BUF 16384
+#define FREE_MAX 4096
+#define TAG_UNPARK 1ull
+#define TAG_CANCEL 2ull
+#define REAP_BATCH 256
+
+enum { REC_IN_FLIGHT = 0, REC_DONE = 1 };
+
+struct rec {
+	struct rec *next;           /* free list / live list */
+	struct rec *prev;
+	struct volt__source *src;   /* referenced while in flight */
+	struct volt_io_op *op;      /* NULL once orphaned */
+	_Atomic uint32_t lock;
+	uint32_t state;
+	int32_t res;
+	uint8_t opcode;
+	struct volt_waker waker;
+	struct volt_addr addr;
+	socklen_t addrlen;
+	struct msghdr msg;
+	struct iovec iov;
+	char buf[REC_BUF];
+};
+
+struct volt__driver {
+	struct io_uring ring;
+	struct volt_rt *rt;
+	pthread_mutex_t sq_lock;
+	struct rec *free;
+	unsigned nfree;
+	struct rec *live;   /* records in flight, for fini */
+	bool unparked;      /* the last reap saw the wake-up's CQE (poll-role holder only) */
+};
+
+static void rec_lock(struct rec *r)
+{
+	/* acquire: pairs with rec_unlock's release */
+	while (volt__xchg(&r->lock, 1, ACQUIRE))
+		volt__cpu_relax();
+}
+
+static void rec_unlock(struct rec *r)
+{
+	volt__store(&r->lock, 0, RELEASE);
+}
+
+/* ------------------------------------------------------------ records */
+
+static struct rec *rec_new(struct volt__driver *d)
+{
+	struct rec *r = d->free;
+
+	if (r) {
+		d->free = r->next;
+		d->nfree--;
+	} else if (!(r = malloc(sizeof(*r)))) {
+		return NULL;
+	}
+	atomic_init(&r->lock, 0);
+	r->state = REC_IN_FLIGHT;
+	r->waker.ops = NULL;
+	r->prev = NULL;
+	r->next = d->live;
+	if (d->live)
+		d->live->prev = r;
+	d->live = r;
+	return r;
+}
+
+/* Unlinks r from the live list and recycles it; under sq_lock. */
+static void rec_free(struct volt__driver *d, struct rec *r)
+{
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		d->live = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	if (d->nfree >= FREE_MAX) {
+		free(r);
+		return;
+	}
+	r->next = d->free;
+	d->free = r;
+	d->nfree++;
+}
+
+/* An SQE, submitting to make room if the queue is full; under sq_lock. */
+static struct io_uring_sqe *sqe_get(struct volt__driver *d)
+{
+	struct io_uring_sqe *sqe;
+
+	while (!(sqe = io_uring_get_sqe(&d->ring))) {
+		int ret = io_uring_submit(&d->ring);
+
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
+			return NULL;
+	}
+	return sqe;
+}
+
+static void submit_now(struct volt__driver *d)
+{
+	int ret;
+
+	do
+		ret = io_uring_submit(&d->ring);
+	while (ret == -EINTR);
+}
+
+/* -------------------------------------------------------- the driver */
+
+static int uring_init(struct volt_rt *rt, struct volt__driver **out)
+{
+	struct volt__driver *d = calloc(1, sizeof(*d));
+	struct io_uring_params p = { .flags = IORING_SETUP_CQSIZE, .cq_entries = CQ_ENTRIES };
+	int ret;
+
+	if (!d)
+		return -ENOMEM;
+	ret = io_uring_queue_init_params(SQ_ENTRIES, &d->ring, &p);
+	if (ret) {
+		free(d);
+		return ret;
+	}
+	if (!(p.features & IORING_FEAT_EXT_ARG)) { /* 5.11+: waits with a timeout */
+		io_uring_queue_exit(&d->ring);
+		free(d);
+		return -ENOSYS;
+	}
+	d->rt = rt;
+	pthread_mutex_init(&d->sq_lock, NULL);
+	*out = d;
+	return 0;
+}
+
+static int uring_attach(struct volt__driver *d, struct volt__source *s)
+{
+	(void)d;
+	(void)s;
+	return 0;
+}
+
+static void uring_cancel(struct volt__driver *d, struct volt__source *s)
+{
+	pthread_mutex_lock(&d->sq_lock);
+	struct io_uring_sqe *sqe = sqe_get(d);
+
+	if (sqe) {
+		io_uring_prep_cancel_fd(sqe, s->fd, IORING_ASYNC_CANCEL_ALL);
+		io_uring_sqe_set_data64(sqe, TAG_CANCEL);
+	}
+	submit_now(d);
+	pthread_mutex_unlock(&d->sq_lock);
+}
+
+/* Fills sqe for op, copying what the kernel will read into r. */
+static void prep(struct rec *r, struct io_uring_sqe *sqe, struct volt_io_op *op)
+{
+	struct volt__source *s = op->source;
+	size_t len = op->len - op->done;
+
+	if (len > REC_BUF)
+		len = REC_BUF;
+	r->opcode = op->opcode;
+	switch (op->opcode) {
+	case VOLT__OP_ACCEPT:
+		r->addrlen = sizeof(r->addr.u);
+		io_uring_prep_accept(sqe, s->fd, &r->addr.u.sa, &r->addrlen,
+				     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		break;
+	case VOLT__OP_CONNECT:
+		r->addr = *op->addr;
+		io_uring_prep_connect(sqe, s->fd, &r->addr.u.sa, r->addr.len);
+		break;
+	case VOLT__OP_READ:
+		if (s->socket)
+			io_uring_prep_recv(sqe, s->fd, r->buf, len, op->msg_flags);
+		else
+			io_uring_prep_read(sqe, s->fd, r->buf, (unsigned)len, (uint64_t)-1);
+		break;
+	case VOLT__OP_WRITE:
+		memcpy(r->buf, (char *)op->buf + op->done, len);
+		if (s->socket)
+			io_uring_prep_send(sqe, s->fd, r->buf, len, op->msg_flags | MSG_NOSIGNAL);
+		else
+			io_uring_prep_write(sqe, s->fd, r->buf, (unsigned)len, (uint64_t)-1);
+		break;
+	case VOLT__OP_RECVFROM:
+	case VOLT__OP_SENDTO:
+		r->iov = (struct iovec){ r->buf, len };
+		r->msg = (struct msghdr){ .msg_iov = &r->iov, .msg_iovlen = 1 };
+		if (op->opcode == VOLT__OP_SENDTO) {
+			memcpy(r->buf, (char *)op->buf + op->done, len);
+			if (op->addr) {
+				r->addr = *op->addr;
+				r->msg.msg_name = &r->addr.u;
+				r->msg.msg_namelen = r->addr.len;
+			}
+			io_uring_prep_sendmsg(sqe, s->fd, &r->msg, op->msg_flags | MSG_NOSIGNAL);
+		} else {
+			r->msg.msg_name = &r->addr.u;
+			r->msg.msg_namelen = sizeof(r->addr.u);
+			io_uring_prep_recvmsg(sqe, s->fd, &r->msg, op->msg_flags);
+		}
+		break;
+	}
+	io_uring_sqe_set_data(sqe, r);
+}
+
+/* Starts op: VOLT_PENDING, or VOLT_READY with op->result set. */
+static enum volt_poll start(struct volt__driver *d, struct volt_io_op *op, struct volt_cx *cx)
+{
+	struct io_uring_sqe *sqe;
+	struct rec *r;
+
+	pthread_mutex_lock(&d->sq_lock);
+	if (volt__source_closing(op->source)) {
+		pthread_mutex_unlock(&d->sq_lock);
+		op->result = -ECANCELED;
+		return VOLT_READY;
+	}
+	r = rec_new(d);
+	sqe = r ? sqe_get(d) : NULL;
+	if (!sqe) {
+		if (r)
+			rec_free(d, r);
+		pthread_mutex_unlock(&d->sq_lock);
+		op->result = -ENOMEM;
+		return VOLT_READY;
+	}
+	r->op = op;
+	r->src = op->source;
+	volt__source_ref(r->src);
+	r->waker = volt_waker_clone(&cx->waker);
+	prep(r, sqe, op);
+	op->pending = r;
+	/* release: the record's fields before its CQE's reaper locks it */
+	volt__store(&r->lock, 0, RELEASE);
+	if (!volt__worker_self())
+		submit_now(d);
+	pthread_mutex_unlock(&d->sq_lock);
+	return VOLT_PENDING;
+}
+
+/* Copies a completed record's result out to its operation. */
+static ssize_t finish(struct rec *r, struct volt_io_op *op)
+{
+	ssize_t res = r->res;
+
+	if (res > 0 && (op->opcode == VOLT__OP_READ || op->opcode == VOLT__OP_RECVFROM))
+		memcpy((char *)op->buf + op->done, r->buf, (size_t)res);
+	if (res >= 0 && op->addr && op->opcode == VOLT__OP_ACCEPT) {
+		op->addr->u = r->addr.u;
+		op->addr->len = r->addrlen;
+	}
+	if (res >= 0 && op->addr && op->opcode == VOLT__OP_RECVFROM) {
+		op->addr->u = r->addr.u;
+		op->addr->len = r->msg.msg_namelen;
+	}
+	return res;
+}
+
+static enum volt_poll uring_op_poll(struct volt__driver *d, struct volt_io_op *op,
+				    struct volt_cx *cx)
+{
+	struct rec *r = op->pending;
+
+	if (!r)
+		return start(d, op, cx);
+	rec_lock(r);
+	if (r->state != REC_DONE) {
+		if (!r->waker.ops || !volt_waker_will_wake(&r->waker, &cx->waker)) {
+			volt_waker_drop(&r->waker);
+			r->waker = volt_waker_clone(&cx->waker);
+		}
+		rec_unlock(r);
+		return VOLT_PENDING;
+	}
+	rec_unlock(r);
+	op->result = volt__io_note_result(r->src, finish(r, op));
+	op->pending = NULL;
+	volt__source_put(r->src);
+	pthread_mutex_lock(&d->sq_lock);
+	rec_free(d, r);
+	pthread_mutex_unlock(&d->sq_lock);
+	return VOLT_READY;
+}
+
+/* An orphan's CQE (or a completed record nobody will poll): let go of it. */
+static void release_orphan(struct volt__driver *d, struct rec *r)
+{
+	if (r->opcode == VOLT__OP_ACCEPT && r->res >= 0)
+		close(r->res);
+	volt__source_put(r->src);
+	pthread_mutex_lock(&d->sq_lock);
+	rec_free(d, r);
+	pthread_mutex_unlock(&d->sq_lock);
+}
+
+static void uring_op_drop(struct volt__driver *d, struct volt_io_op *op)
+{
+	struct rec *r = op->pending;
+	struct volt_waker stale;
+	bool done;
+
+	if (!r)
+		return;
+	op->pending = NULL;
+	rec_lock(r);
+	done = r->state == REC_DONE;
+	r->op = NULL;
+	stale = r->waker;
+	r->waker.ops = NULL;
+	rec_unlock(r);
+	volt_waker_drop(&stale);
+	if (done) {
+		release_orphan(d, r);
+		return;
+	}
+	pthread_mutex_lock(&d->sq_lock);
+	struct io_uring_sqe *sqe = sqe_get(d);
+
+	if (sqe) {
+		io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)r, 0);
+		io_uring_sqe_set_data64(sqe, TAG_CANCEL);
+	}
+	if (!volt__worker_self())
+		submit_now(d);
+	pthread_mutex_unlock(&d->sq_lock);
+}
+
+static void uring_flush(struct volt__driver *d)
+{
+	/* relaxed peek: a missed SQE is submitted by the next flush or wait */
+	if (!io_uring_sq_ready(&d->ring))
+		return;
+	pthread_mutex_lock(&d->sq_lock);
+	if (io_uring_sq_ready(&d->ring))
+		submit_now(d);
+	pthread_mutex_unlock(&d->sq_lock);
+}
+
+/* One CQE: 1 if it woke a task. */
+static int complete(struct volt__driver *d, const struct io_uring_cqe *cqe)
+{
+	uint64_t tag = io_uring_cqe_get_data64(cqe);
+
+	if (tag == TAG_CANCEL)
+		return 0;
+	if (tag == TAG_UNPARK) {
+		d->unparked = true;
+		return 0;
+	}
+	struct rec *r = (struct rec *)(uintptr_t)tag;
+	struct volt_waker waker;
+
+	rec_lock(r);
+	r->res = cqe->res;
+	r->state = REC_DONE;
+	bool orphan = !r->op;
+
+	waker = r->waker;
+	r->waker.ops = NULL;
+	rec_unlock(r);
+	if (orphan) {
+		release_orphan(d, r);
+		return 0;
+	}
+	if (waker.ops)
+		volt_waker_wake(&waker);
+	return 1;
+}
+
+static int reap(struct volt__driver *d)
+{
+	struct io_uring_cqe *cqes[REAP_BATCH];
+	int woken = 0;
+	unsigned n;
+
+	while ((n = io_uring_peek_batch_cqe(&d->ring, cqes, REAP_BATCH)) > 0) {
+		for (unsigned i = 0; i < n; i++)
+			woken += complete(d, cqes[i]);
+		io_uring_cq_advance(&d->ring, n);
+		if (n < REAP_BATCH)
+			break;
+	}
+	return woken;
+}
+
+/*
+ * Reaps, then waits if nothing was there. A reaped wake-up CQE ends the
+ * call without waiting, like any event: the caller looks at its token again
+ * (the unpark it stands for may be one whose token came after the caller's
+ * last look, its NOP submitted while the caller was already polling).
+ */
+static int uring_poll(struct volt__driver *d, uint64_t deadline_ns)
+{
+	int woken;
+
+	d->unparked = false;
+	woken = reap(d);
+	uring_flush(d);
+	if (woken || d->unparked || deadline_ns == 0 || io_uring_cq_ready(&d->ring))
+		return woken + reap(d);
+
+	struct __kernel_timespec ts = { 0, 0 };
+	struct io_uring_getevents_arg arg = { .sigmask = 0, .sigmask_sz = _NSIG / 8 };
+
+	if (deadline_ns != UINT64_MAX) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		uint64_t t = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+		uint64_t left = deadline_ns > t ? deadline_ns - t : 0;
+
+		ts.tv_sec = (long long)(left / 1000000000ull);
+		ts.tv_nsec = (long long)(left % 1000000000ull);
+		arg.ts = (uint64_t)(uintptr_t)&ts;
+	}
+	(void)io_uring_enter2(d->ring.ring_fd, 0, 1, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG,
+			      (sigset_t *)&arg, sizeof(arg));
+	return reap(d);
+}
+
+static void uring_unpark(struct volt__driver *d)
+{
+	pthread_mutex_lock(&d->sq_lock);
+	struct io_uring_sqe *sqe = sqe_get(d);
+
+	if (sqe) {
+		io_uring_prep_nop(sqe);
+		io_uring_sqe_set_data64(sqe, TAG_UNPARK);
+	}
+	submit_now(d);
+	pthread_mutex_unlock(&d->sq_lock);
+}
+
+static void uring_fini(struct volt__driver *d)
+{
+	struct timespec start, now;
+
+	/* the closes of the sources submitted cancels: collect what they end */
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (d->live) {
+		uint64_t t;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		t = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+		if (now.tv_sec - start.tv_sec >= 2)
+			break;
+		(void)uring_poll(d, t + 10000000ull);
+	}
+	io_uring_queue_exit(&d->ring); /* the kernel cancels anything left */
+	while (d->live) {
+		struct rec *r = d->live;
+
+		volt_waker_drop(&r->waker);
+		r->opcode = 0; /* no accepted descriptor to close: its CQE never came */
+		release_orphan(d, r);
+	}
+	while (d->free) {
+		struct rec *r = d->free;
+
+		d->free = r->next;
+		free(r);
+	}
+	pthread_mutex_destroy(&d->sq_lock);
+	free(d);
+}
+
+const struct volt__driver_ops volt__driver_uring = {
+	.name = "uring",
+	.init = uring_init,
+	.fini = uring_fini,
+	.attach = uring_attach,
+	.cancel = uring_cancel,
+	.op_poll = uring_op_poll,
+	.op_drop = uring_op_drop,
+	.poll = uring_poll,
+	.unpark = uring_unpark,
+	.flush = uring_flush,
+};
