@@ -1,13 +1,14 @@
 #!/bin/sh
-# experiments/peers/build.sh: builds the Tokio and Go peers into build/peers/
-# (used by `make compare` and `make reproduce`). Offline: Tokio from Debian's
-# vendored crates (experiments/peers/tokio/.cargo/config.toml), Go from its
-# standard library only.
+# experiments/peers/build.sh: builds the Tokio, Go and libuv peers into
+# build/peers/ (used by `make compare` and `make reproduce`). Offline: Tokio
+# from Debian's vendored crates (experiments/peers/tokio/.cargo/config.toml;
+# every src/bin/*.rs, the E9/E11 servers included), Go from its standard
+# library only, libuv from Debian's libuv1-dev.
 set -eu
 
 cd "$(dirname "$0")/../.."
 BIN=$(pwd)/build/peers
-mkdir -p "$BIN/go"
+mkdir -p "$BIN/go" "$BIN/libuv"
 say() { printf 'peers: %s\n' "$*" >&2; }
 
 # cargo on PATH (rustup's, here) if any, else Debian's with Debian's rustc.
@@ -29,3 +30,13 @@ say "building the Go peer"
 	GOPROXY=off go build -o "$BIN/go/fanout" ./fanout &&
 	GOPROXY=off go build -o "$BIN/go/timer_bench" ./timer_bench &&
 	GOPROXY=off go build -o "$BIN/go/chan_bench" ./chan_bench)
+
+say "building the libuv peers"
+if [ ! -f /usr/include/uv.h ]; then
+	say "libuv is missing: apt-get install -y libuv1-dev"
+	exit 1
+fi
+for p in echo_server http_hello; do
+	${CC:-cc} -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread \
+		-o "$BIN/libuv/$p" "experiments/peers/libuv/$p.c" -luv
+done
