@@ -61,15 +61,16 @@ SAN_DEPS := $(DEPS) libasan8 liblsan0 libtsan2 libubsan1
 CLANG_DEPS := $(DEPS) clang
 CROSS_DEPS := $(DEPS) gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 # `make compare`: the Tokio peer (Debian's vendored crates, built offline; cargo
-# is the fallback when no cargo is on PATH) and the Go peer.
-COMPARE_DEPS := $(DEPS) librust-tokio-dev cargo golang-go
+# is the fallback when no cargo is on PATH), the Go peer and the libuv peer.
+COMPARE_DEPS := $(DEPS) librust-tokio-dev cargo golang-go libuv1-dev
 # `make plots` (gnuplot) and `make paper` (pandoc; a PDF only where pdflatex is).
 PLOTS_DEPS := python3 gnuplot-nox
 PAPER_DEPS := $(PLOTS_DEPS) pandoc
 SUITE ?= quick
 RESUME ?= 0
-# `make reproduce`: the peers, the figures, and lstopo for the fingerprint.
-REPRO_DEPS := $(COMPARE_DEPS) gnuplot-nox hwloc
+# `make reproduce`: the peers, the figures, lstopo for the fingerprint, and wrk
+# (E11's HTTP load).
+REPRO_DEPS := $(COMPARE_DEPS) gnuplot-nox hwloc wrk
 # `make bench-micro` and build/experiments/sync_bench (E19): the one C++ program,
 # on Google Benchmark. Not needed by `make all` or `make test`.
 BENCH_DEPS := $(DEPS) g++ libbenchmark-dev

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * experiments/echo_load.c: the E9 load client for TCP echo servers (Volt-C's
+ * experiments/echo_load.c: the E11 load client for TCP echo servers (Volt-C's
  * example, experiments/peers/tokio/src/bin/echo_server.rs,
  * experiments/peers/libuv/echo_server.c). Standalone: plain epoll and
  * nonblocking sockets, no Volt-C.

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# experiments/net_bench.sh: one harness cell of E9 (TCP echo) or E11 (HTTP
+# experiments/net_bench.sh: one harness cell of E11 (TCP echo or HTTP
 # hello): starts a server, waits for its port, runs the load, stops the server.
 #
 #   net_bench.sh --server "CMD ARGS" --kind echo|http --conns N [--size B]

@@ -5,7 +5,8 @@
 #	make reproduce SUITE=full      the full one
 #	make reproduce RESUME=1        continue an interrupted run
 #
-# Builds the library, the experiment programs and the Tokio and Go peers;
+# Builds the library, the experiment programs, the examples (E11's servers)
+# and the Tokio, Go and libuv peers;
 # runs the suite (experiments/suites/$SUITE.json) into results/$SUITE/;
 # draws the figures into plots/out/; regenerates the paper's tables in
 # paper/paper.md; prints a summary naming the figures.
@@ -18,8 +19,8 @@ start=$(date +%s)
 say() { printf 'reproduce: %s\n' "$*"; }
 
 [ -f "experiments/suites/$SUITE.json" ] || { say "no suite experiments/suites/$SUITE.json"; exit 2; }
-say "building the library, the experiments and the peers"
-make -s all experiments
+say "building the library, the experiments, the examples and the peers"
+make -s all experiments examples
 sh experiments/peers/build.sh
 
 fresh=--fresh

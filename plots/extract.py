@@ -72,7 +72,7 @@ FIGURE_TITLES = {
     "E8": "E8 skewed load imbalance",
     "E9": "E9 tail latency, mixed I/O and CPU",
     "E10": "E10 channel MPMC throughput",
-    "E11": "E11 TCP echo: epoll vs io_uring",
+    "E11": "E11 TCP echo and HTTP hello: io_uring, epoll, Tokio, libuv",
     "E12": "E12 steal cost by topology distance",
     "E13": "E13 NUMA-aware policies",
     "E14": "E14 oversubscription and the idle policy",
@@ -95,6 +95,9 @@ PANEL_METRIC = {
 # Experiments whose Volt-C bars differ by a parameter rather than by policy:
 # each bar is "<policy>/<value>" (the channel buffer), the parameter no group.
 SERIES_PARAM = {
+    "E11_echo_128": "driver",
+    "E11_echo_1024": "driver",
+    "E11_http": "driver",
     "E20_chan_tier2": "buffer",
     "E20_chan_mpmc": "buffer",
 }
@@ -106,12 +109,13 @@ PANEL_ORDER = [
     "E4_chained_spawn",
     "E19_sync_uncontended", "E19_sync_contended",
     "E20_chan_tier2", "E20_chan_mpmc",
+    "E11_echo_128", "E11_echo_1024", "E11_http",
 ]
 # Figures the paper expects even before their data exists: a missing one is
 # reported as skipped.
 EXPECTED = ["E1", "E2", "E3", "E4", "E5", "E6", "E7", "E8", "E12", "E13", "E14", "E15", "E16"]
 
-PEERS = ("tokio", "go")
+PEERS = ("tokio", "go", "libuv")
 TIME_UNITS = [("ns", 1.0), ("us", 1e3), ("ms", 1e6), ("s", 1e9)]
 UNIT_LABEL = {"us": "µs", "pct": "%"}
 METRIC_LABEL = {
@@ -130,6 +134,9 @@ METRIC_LABEL = {
     "roundtrip_ns": "try_send + try_recv (capacity 1)",
     "bytes_per_op": "bytes allocated per op",
     "mpmc_ns": "time per message (4 x 4 MPMC)",
+    "msgs_per_sec": "messages (HTTP: requests) per second",
+    "p50_us": "p50 round-trip latency",
+    "p99_us": "p99 round-trip latency",
 }
 # Parameter values with a meaning worth spelling out on an axis.
 VALUE_LABEL = {("global_interval", "0"): "0 (self-tuned)"}

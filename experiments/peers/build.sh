@@ -2,7 +2,7 @@
 # experiments/peers/build.sh: builds the Tokio, Go and libuv peers into
 # build/peers/ (used by `make compare` and `make reproduce`). Offline: Tokio
 # from Debian's vendored crates (experiments/peers/tokio/.cargo/config.toml;
-# every src/bin/*.rs, the E9/E11 servers included), Go from its standard
+# every src/bin/*.rs, the E11 servers included), Go from its standard
 # library only, libuv from Debian's libuv1-dev.
 set -eu
 

@@ -14,7 +14,9 @@ import os
 HERE = os.path.dirname(os.path.abspath(__file__))
 POLICIES = ["global", "chaselev", "ring", "runnext", "numa"]
 X = "build/experiments/"
-PEER = {"tokio": "build/peers/tokio/release/", "go": "build/peers/go/"}
+PEER = {"tokio": "build/peers/tokio/release/", "go": "build/peers/go/",
+        "libuv": "build/peers/libuv/"}
+NET = "experiments/net_bench.sh"
 SYNTHETIC = "pack:2 numa:2 core:2 pu:1"  # E12/E13 on this machine: simulated
 
 
@@ -138,10 +140,40 @@ def experiments(full):
                           reps=5 if full else 3, warmup=1)
         chan[0]["args"] = chan[0]["args"] + ["--buffer", "{buffer}"]
         ex += chan
+    ex += net_servers(full)
     ex.append(entry("E16_task_cost", "what one task costs: stackless, fiber, thread",
                     X + "task_cost", ["--result", "--kind", "{kind}"],
                     {"kind": ["stackless", "fiber", "thread"]}, reps=3, warmup=1))
     return ex
+
+
+def net_servers(full):
+    """E11: the TCP echo and HTTP hello servers under load (experiments/net_bench.sh).
+
+    One cell runs one server (Volt-C's examples on each driver, the Tokio and
+    libuv peers) and the client (echo_load, or wrk for HTTP) side by side on
+    this machine; `warmup` is the client's untimed seconds before each cell's
+    timed repetitions."""
+    secs = "3" if full else "1"
+    out = []
+    cases = [("E11_echo_128", "TCP echo, 128-byte messages", "echo", "echo_server", "128"),
+             ("E11_echo_1024", "TCP echo, 1,024-byte messages", "echo", "echo_server", "1024"),
+             ("E11_http", "HTTP/1.1 hello under wrk (keep-alive)", "http", "http_hello", "0")]
+    for eid, title, kind, server, size in cases:
+        conns = [50, 256] if kind == "http" else [1, 50, 256, 1000]
+        args = ["--kind", kind, "--conns", "{conns}", "--secs", secs]
+        if kind == "echo":
+            args += ["--size", size]
+        out.append(entry(eid, title, NET,
+                         args + ["--server", "build/examples/" + server + " --workers {workers}"],
+                         {"policy": ["ring"], "driver": ["uring", "epoll"], "workers": [2],
+                          "conns": conns},
+                         baseline={"impl": "tokio"}, reps=3, warmup=1))
+        for impl in ("tokio", "libuv"):
+            out.append(entry(eid, title, NET,
+                             args + ["--server", PEER[impl] + server + " --workers {workers}"],
+                             {"workers": [2], "conns": conns}, impl=impl, reps=3, warmup=1))
+    return out
 
 
 def suite(name, description, reps, warmup, full):

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * experiments/peers/libuv/echo_server.c: the E9 TCP echo server on libuv (the
+ * experiments/peers/libuv/echo_server.c: the E11 TCP echo server on libuv (the
  * peer of experiments/peers/tokio/src/bin/echo_server.rs and of the Volt-C
  * echo example), driven by experiments/echo_load.c through
  * experiments/net_bench.sh.

@@ -1,4 +1,4 @@
-//! E9 TCP echo server on Tokio (the peer of experiments/peers/libuv/echo_server.c
+//! E11 TCP echo server on Tokio (the peer of experiments/peers/libuv/echo_server.c
 //! and of the Volt-C echo example), driven by experiments/echo_load.c through
 //! experiments/net_bench.sh.
 //!
