@@ -7,11 +7,13 @@
  *		pop from the policy (its own queue, LIFO slot, global queue...)
  *		else, if allowed to search (max_searching, default half the
  *		     workers), steal for up to `search_rounds` passes
- *		else idle: fire due timers; or park (core/idle.c decides who wakes
- *		     whom; core/timers.c who sleeps until the next deadline),
- *		     spin or yield
+ *		else idle: fire due timers, poll the I/O driver without
+ *		     waiting; or park (core/idle.c decides who wakes whom;
+ *		     core/timers.c who sleeps until the next deadline; core/io.c
+ *		     who parks inside the I/O driver), spin or yield
  *		run the task: poll it once (core/task.c)
- *		every event_interval ticks: maintenance, and fire due timers
+ *		every event_interval ticks: maintenance, fire due timers, poll
+ *		     the I/O driver without waiting
  *
  * Maintenance re-tunes the global-queue interval when it is self-tuned
  * (cfg.global_interval = 0), after Tokio's stats.rs: the mean poll time of
