@@ -182,6 +182,11 @@ void volt__io_pending(struct volt_rt *rt, int delta)
 	volt__fetch_add(&rt->io.pending, delta, RELAXED);
 }
 
+bool volt__io_has_events(struct volt_rt *rt)
+{
+	return rt->io.ops && rt->io.ops->has_events && rt->io.ops->has_events(rt->io.drv);
+}
+
 void volt__io_flush(struct volt_rt *rt)
 {
 	if (rt->io.ops && rt->io.ops->flush)

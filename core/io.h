@@ -52,6 +52,9 @@ bool volt__io_hold_clock(struct volt_rt *rt);
 /* Counts an operation into or out of io->pending. */
 void volt__io_pending(struct volt_rt *rt, int delta);
 
+/* True if the driver has completions to reap, known without a system call. */
+bool volt__io_has_events(struct volt_rt *rt);
+
 /* Submits what the driver batched (uring); a no-op for epoll. */
 void volt__io_flush(struct volt_rt *rt);
 

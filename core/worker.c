@@ -129,9 +129,10 @@ static void idle_without_parking(struct volt__worker *w)
 /*
  * Before sleeping, watch the queues for up to ns: a futex sleep and wake
  * cost ~20 us here, more than the gap before the next task in a hand-off
- * (a blocking-pool job returning, a message answered). True if work (or
- * shutdown) appeared. The worker keeps its searching status meanwhile, so a
- * pusher counts on it instead of waking a sleeper.
+ * (a blocking-pool job returning, a message answered). True if work, an
+ * io_uring completion (visible without a system call) or shutdown appeared.
+ * The worker keeps its searching status meanwhile, so a pusher counts on
+ * it instead of waking a sleeper.
  */
 static bool spin_for_work(struct volt_rt *rt, uint64_t ns)
 {
@@ -141,7 +142,8 @@ static bool spin_for_work(struct volt_rt *rt, uint64_t ns)
 		for (int i = 0; i < SPIN_RELAXES; i++)
 			volt__cpu_relax();
 		/* acquire: pairs with the release store in volt_rt_free */
-		if (volt__load(&rt->shutdown, ACQUIRE) || rt->sched_ops->has_work(rt->sched))
+		if (volt__load(&rt->shutdown, ACQUIRE) || rt->sched_ops->has_work(rt->sched) ||
+		    volt__io_has_events(rt))
 			return true;
 	} while (now_ns() < deadline);
 	return false;

@@ -120,6 +120,8 @@ struct volt__driver_ops {
 	void (*unpark)(struct volt__driver *d);
 	/* Submits what is batched (uring), from any thread; may be NULL. */
 	void (*flush)(struct volt__driver *d);
+	/* Completions wait to be reaped, seen without a system call; may be NULL. */
+	bool (*has_events)(struct volt__driver *d);
 };
 
 extern const struct volt__driver_ops volt__driver_epoll;

@@ -247,4 +247,5 @@ const struct volt__driver_ops volt__driver_epoll = {
 	.poll = epoll_poll,
 	.unpark = epoll_unpark,
 	.flush = NULL,
+	.has_events = NULL, /* only epoll_wait can tell */
 };

@@ -12,6 +12,16 @@
  * io_uring buys (reference/machine.md: 20x from batch 1 to 32). A plain
  * thread (a blocking-form call) submits at once: nothing else would.
  *
+ * Task work. A socket operation that must wait completes through task_work
+ * run by the thread that submitted it. By default the kernel interrupts
+ * that thread (an IPI, tens of microseconds on this VM) for each one; with
+ * IORING_SETUP_COOP_TASKRUN it runs them the next time the thread enters
+ * the kernel (every maintenance pass, every park), and a sleeping submitter
+ * is still woken. TASKRUN_FLAG marks pending work in the SQ flags, so an
+ * idle worker's spin sees it without a system call (has_events). Measured
+ * at 256 echo connections: about 1.2x the messages per second of the
+ * interrupting default.
+ *
  * Buffers. The kernel reads and writes the record's own buffer (16 KiB),
  * never the caller's: a write copies its bytes in at submission, a read's
  * bytes are copied out when the task polls the completion. So a future
@@ -169,12 +179,18 @@ static void submit_now(struct volt__driver *d)
 static int uring_init(struct volt_rt *rt, struct volt__driver **out)
 {
 	struct volt__driver *d = calloc(1, sizeof(*d));
-	struct io_uring_params p = { .flags = IORING_SETUP_CQSIZE, .cq_entries = CQ_ENTRIES };
+	struct io_uring_params p = { .flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN |
+						IORING_SETUP_TASKRUN_FLAG,
+				     .cq_entries = CQ_ENTRIES };
 	int ret;
 
 	if (!d)
 		return -ENOMEM;
 	ret = io_uring_queue_init_params(SQ_ENTRIES, &d->ring, &p);
+	if (ret == -EINVAL) { /* before 5.19: no COOP_TASKRUN */
+		p = (struct io_uring_params){ .flags = IORING_SETUP_CQSIZE, .cq_entries = CQ_ENTRIES };
+		ret = io_uring_queue_init_params(SQ_ENTRIES, &d->ring, &p);
+	}
 	if (ret) {
 		free(d);
 		return ret;
@@ -525,6 +541,13 @@ static void uring_fini(struct volt__driver *d)
 	free(d);
 }
 
+static bool uring_has_events(struct volt__driver *d)
+{
+	/* relaxed: a peek; the reap that follows reads the ring properly */
+	return io_uring_cq_ready(&d->ring) != 0 ||
+	       (__atomic_load_n(d->ring.sq.kflags, __ATOMIC_RELAXED) & IORING_SQ_TASKRUN);
+}
+
 const struct volt__driver_ops volt__driver_uring = {
 	.name = "uring",
 	.init = uring_init,
@@ -536,4 +559,5 @@ const struct volt__driver_ops volt__driver_uring = {
 	.poll = uring_poll,
 	.unpark = uring_unpark,
 	.flush = uring_flush,
+	.has_events = uring_has_events,
 };
