@@ -32,6 +32,18 @@
  * orphan's CQE is closed). The record also holds a reference on the source,
  * so the descriptor outlives every SQE that names it.
  *
+ * Cancelling. The drop's cancel is submitted at once, not batched like the
+ * SQEs of new operations: until the kernel has it, the orphan's recv (or
+ * accept) is still armed and would take bytes (a connection) that arrive
+ * after the drop, and they would go with the record. Once it is submitted,
+ * a recv still waiting for data is disarmed in that io_uring_enter, so what
+ * arrives later stays in the socket for the next read. What had already
+ * arrived is another matter: a recv the kernel completed (or was about to)
+ * before the cancel took its bytes into the record, and an orphan's bytes
+ * are dropped with it. So a read future dropped in flight may lose data
+ * that reached the socket before the drop; epoll never does (its read is
+ * the system call made when the task polls).
+ *
  * Close. Closing a source submits one ASYNC_CANCEL with CANCEL_FD|ALL for
  * its descriptor. Preparing an operation's SQE checks CLOSING under the
  * same submission lock that the cancel is prepared under, so an SQE is
@@ -71,6 +83,21 @@
 
 enum { REC_IN_FLIGHT = 0, REC_DONE = 1 };
 
+/*
+ * The kernel orders an SQE's submission before its CQE, which
+ * ThreadSanitizer cannot see: tell it, so the reaper's first touch of a
+ * record is known to come after the submitter filled it.
+ */
+#ifdef VOLT__TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define KERNEL_HANDOFF_SEND(r) __tsan_release(r)
+#define KERNEL_HANDOFF_RECV(r) __tsan_acquire(r)
+#else
+#define KERNEL_HANDOFF_SEND(r) ((void)(r))
+#define KERNEL_HANDOFF_RECV(r) ((void)(r))
+#endif
+
 struct rec {
 	struct rec *next;           /* free list / live list */
 	struct rec *prev;
@@ -95,7 +122,8 @@ struct volt__driver {
 	struct rec *free;
 	unsigned nfree;
 	struct rec *live;   /* records in flight, for fini */
-	bool unparked;      /* the last reap saw the wake-up's CQE (poll-role holder only) */
+	bool unparked;
+	_Atomic uint32_t queued; /* SQEs prepared since the last submit: a hint for flush */      /* the last reap saw the wake-up's CQE (poll-role holder only) */
 };
 
 static void rec_lock(struct rec *r)
@@ -162,6 +190,7 @@ static struct io_uring_sqe *sqe_get(struct volt__driver *d)
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
 			return NULL;
 	}
+	volt__store(&d->queued, 1, RELAXED); /* relaxed: see submit_now */
 	return sqe;
 }
 
@@ -169,6 +198,7 @@ static void submit_now(struct volt__driver *d)
 {
 	int ret;
 
+	volt__store(&d->queued, 0, RELAXED); /* relaxed: under sq_lock; a hint outside */
 	do
 		ret = io_uring_submit(&d->ring);
 	while (ret == -EINTR);
@@ -309,6 +339,7 @@ static enum volt_poll start(struct volt__driver *d, struct volt_io_op *op, struc
 	op->pending = r;
 	/* release: the record's fields before its CQE's reaper locks it */
 	volt__store(&r->lock, 0, RELEASE);
+	KERNEL_HANDOFF_SEND(r);
 	if (!volt__worker_self())
 		submit_now(d);
 	pthread_mutex_unlock(&d->sq_lock);
@@ -397,15 +428,15 @@ static void uring_op_drop(struct volt__driver *d, struct volt_io_op *op)
 		io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)r, 0);
 		io_uring_sqe_set_data64(sqe, TAG_CANCEL);
 	}
-	if (!volt__worker_self())
-		submit_now(d);
+	/* at once, even from a worker: see "Cancelling" above */
+	submit_now(d);
 	pthread_mutex_unlock(&d->sq_lock);
 }
 
 static void uring_flush(struct volt__driver *d)
 {
 	/* relaxed peek: a missed SQE is submitted by the next flush or wait */
-	if (!io_uring_sq_ready(&d->ring))
+	if (!volt__load(&d->queued, RELAXED))
 		return;
 	pthread_mutex_lock(&d->sq_lock);
 	if (io_uring_sq_ready(&d->ring))
@@ -427,6 +458,7 @@ static int complete(struct volt__driver *d, const struct io_uring_cqe *cqe)
 	struct rec *r = (struct rec *)(uintptr_t)tag;
 	struct volt_waker waker;
 
+	KERNEL_HANDOFF_RECV(r);
 	rec_lock(r);
 	r->res = cqe->res;
 	r->state = REC_DONE;
@@ -544,7 +576,9 @@ static void uring_fini(struct volt__driver *d)
 static bool uring_has_events(struct volt__driver *d)
 {
 	/* relaxed: a peek; the reap that follows reads the ring properly */
-	return io_uring_cq_ready(&d->ring) != 0 ||
+	unsigned head = __atomic_load_n(d->ring.cq.khead, __ATOMIC_RELAXED);
+
+	return __atomic_load_n(d->ring.cq.ktail, __ATOMIC_RELAXED) != head ||
 	       (__atomic_load_n(d->ring.sq.kflags, __ATOMIC_RELAXED) & IORING_SQ_TASKRUN);
 }
 
