@@ -55,7 +55,7 @@ includedir ?= $(prefix)/include
 DESTDIR ?=
 
 # Debian packages each group of targets needs (checked by scripts/deps.sh).
-DEPS := gcc make pkg-config libc6-dev coreutils libhwloc-dev liburing-dev python3
+DEPS := gcc make pkg-config libc6-dev coreutils libhwloc-dev liburing-dev python3 curl
 # gcc's sanitizer runtimes (gcc-12 pulls them in through libgcc-12-dev).
 SAN_DEPS := $(DEPS) libasan8 liblsan0 libtsan2 libubsan1
 CLANG_DEPS := $(DEPS) clang
@@ -167,7 +167,7 @@ $(MODEL_BINS): LDLIBS += -Wl,--wrap=pthread_mutex_lock,--wrap=pthread_mutex_unlo
 # ------------------------------------------------------------------ targets
 
 .PHONY: all deps deps-san deps-clang deps-cross test test-tsan test-asan test-model test-harness \
-	test-context test-context-cross test-valgrind deps-valgrind warn-clang examples \
+	test-context test-context-cross test-valgrind deps-valgrind warn-clang examples test-net-examples \
 	experiments compare deps-compare reproduce deps-repro plots paper test-paper deps-plots deps-paper \
 	install uninstall test-install help clean FORCE
 
@@ -203,8 +203,13 @@ $(LIB_SO): $(rel_OBJ)
 $(LIB_LINKS): $(LIB_SO)
 	ln -sf $(notdir $<) $@
 
-test: test-install $(rel_TEST) test-model test-context test-harness test-paper ## build and run the test suite (TESTARGS=filters)
+test: test-install $(rel_TEST) test-model test-context test-harness test-paper \
+	test-net-examples ## build and run the test suite (TESTARGS=filters)
 	$(call run_tests,rel)
+
+# The network examples end to end on loopback, each driver, ring and sim.
+test-net-examples: $(EXAMPLES) | deps ## run the echo, HTTP and chat examples against python3 and curl clients
+	@sh tests/net_examples.sh $(B)
 
 # The harness's unit tests, then a tiny suite end to end into build/smoke/.
 test-harness: $(EXPERIMENTS) | deps deps-plots ## unit-test the harness; run the smoke suite end to end
@@ -244,6 +249,7 @@ test-valgrind: $(EXAMPLES) | deps-valgrind ## run the examples under valgrind me
 	$(VALGRIND) $(B)/examples/ping_pong --pairs 2 --rounds 2000 >/dev/null
 	$(VALGRIND) $(B)/examples/fibers 300 >/dev/null
 	$(VALGRIND) $(B)/examples/timers --ticks 3 >/dev/null
+	@sh tests/net_examples.sh $(B) --valgrind
 	@echo "test-valgrind: the examples run clean under memcheck"
 
 deps-valgrind:

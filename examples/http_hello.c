@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * http_hello.c: an HTTP/1.1 keep-alive server that answers every request
+ * with "Hello, World!" (the load generator's classic: wrk, ab -k, curl).
+ *
+ *	http_hello [--addr HOST:PORT | --port P] [--driver auto|uring|epoll]
+ *	           [--sched POLICY] [--workers N] [--max-conns N]
+ *	build/examples/http_hello --port 8080 &
+ *	curl http://127.0.0.1:8080/
+ *	wrk -t1 -c50 -d3s http://127.0.0.1:8080/
+ *
+ * The response is always the same 78 bytes:
+ *	HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\n\r\nHello, World!
+ * so none is ever formatted: a static block holds it RESP_BATCH times over,
+ * and answering k requests is one volt_stream_write_all of the first k
+ * copies.
+ *
+ * One stackless task per connection reads into its 4 KiB request buffer. A
+ * request is complete when its head ends in "\r\n\r\n": one read may hold
+ * several pipelined requests (they are all answered by one write) and a
+ * request may arrive over several reads (its start stays in the buffer; the
+ * search for "\r\n\r\n" resumes where it stopped). What follows the last
+ * complete head moves to the front of the buffer. Then:
+ * - a head that fills the whole buffer without ending gets
+ *   "431 Request Header Fields Too Large" and the connection is closed (a
+ *   client still sending then may see a reset instead of the 431);
+ * - "Connection: close" (or HTTP/1.0 without "Connection: keep-alive") is
+ *   honoured: that request is answered, what follows it is ignored, and the
+ *   connection is closed;
+ * - request bodies are not supported (the load is GETs): a body would be
+ *   read as the start of the next head;
+ * - end of stream or an error closes the connection.
+ * The accept loop and the options are those of echo_server.c; the default
+ * address is 127.0.0.1:8080.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <volt.h>
+
+#define NAME "http_hello"
+#define DEFAULT_ADDR "127.0.0.1:8080"
+#define BUF_SIZE 4096 /* the request buffer of one connection (as the E11 peers) */
+#define RESP_BATCH 512      /* responses one write can carry (a minimal GET is 18 bytes) */
+#define BACKLOG 1024
+
+static const char RESPONSE[] =
+	"HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\n\r\nHello, World!";
+#define RESP_LEN (sizeof RESPONSE - 1)
+
+static const char TOO_LARGE[] = "HTTP/1.1 431 Request Header Fields Too Large\r\n"
+				"Content-Length: 0\r\nConnection: close\r\n\r\n";
+
+static char responses[RESP_BATCH * RESP_LEN]; /* RESPONSE, RESP_BATCH times; filled in main */
+
+/* ---- reading requests */
+
+/* Whether the header value v (n bytes) holds `token`, ignoring case. */
+static bool has_token(const char *v, size_t n, const char *token)
+{
+	size_t t = strlen(token);
+
+	for (size_t i = 0; i + t <= n; i++)
+		if (!strncasecmp(v + i, token, t))
+			return true;
+	return false;
+}
+
+/* Whether the client asks to close after the request whose head is h (n bytes). */
+static bool wants_close(const char *h, size_t n)
+{
+	const char *line = h, *end = h + n, *eol;
+	bool http10 = false, close = false, keep_alive = false;
+
+	for (; line < end && (eol = memchr(line, '\n', (size_t)(end - line))) != NULL;
+	     line = eol + 1) {
+		size_t len = (size_t)(eol - line);
+
+		if (len && line[len - 1] == '\r')
+			len--;
+		if (line == h) /* the request line: "GET / HTTP/1.1" */
+			http10 = len >= 8 && !memcmp(line + len - 8, "HTTP/1.0", 8);
+		else if (len >= 11 && !strncasecmp(line, "Connection:", 11)) {
+			close |= has_token(line + 11, len - 11, "close");
+			keep_alive |= has_token(line + 11, len - 11, "keep-alive");
+		}
+	}
+	return close || (http10 && !keep_alive);
+}
+
+struct conn {
+	struct volt_future base;
+	struct volt_stream s;
+	struct volt_io_op op;
+	size_t have;    /* bytes in buf: the start of a request not complete yet */
+	size_t scanned; /* bytes of buf already searched for "\r\n\r\n" */
+	size_t owed;    /* requests complete but not answered yet */
+	size_t batch;   /* responses in the write in flight */
+	bool closing;   /* a request asked to close: answer, then close */
+	char buf[BUF_SIZE];
+};
+
+/*
+ * Counts the complete heads in buf into c->owed (stopping after one that
+ * asks to close) and moves the incomplete rest to the front.
+ */
+static void take_requests(struct conn *c)
+{
+	size_t start = 0; /* where the current head begins */
+	size_t i = c->scanned >= 3 ? c->scanned - 3 : 0; /* "\r\n\r\n" may straddle reads */
+
+	for (; i + 4 <= c->have; i++) {
+		if (memcmp(c->buf + i, "\r\n\r\n", 4))
+			continue;
+		c->owed++;
+		if (wants_close(c->buf + start, i + 4 - start)) {
+			c->closing = true;
+			c->have = c->scanned = 0;
+			return;
+		}
+		start = i + 4;
+		i += 3;
+	}
+	memmove(c->buf, c->buf + start, c->have - start);
+	c->have -= start;
+	c->scanned = c->have;
+}
+
+/* ---- one connection */
+
+static enum volt_poll conn_poll(struct volt_future *f, struct volt_cx *cx)
+{
+	struct conn *c = (struct conn *)f;
+
+	VOLT_BEGIN(f);
+	while (!c->closing) {
+		VOLT_AWAIT(f, cx,
+			   volt_stream_read(&c->op, c->s, c->buf + c->have, BUF_SIZE - c->have));
+		if (c->op.result <= 0) /* 0: the client is done; < 0: an error */
+			break;
+		c->have += (size_t)c->op.result;
+		take_requests(c);
+		while (c->owed) { /* one write, unless more than RESP_BATCH are owed */
+			c->batch = c->owed < RESP_BATCH ? c->owed : RESP_BATCH;
+			VOLT_AWAIT(f, cx, volt_stream_write_all(&c->op, c->s, responses,
+								c->batch * RESP_LEN));
+			if (c->op.result < 0)
+				break;
+			c->owed -= c->batch;
+		}
+		if (c->owed) /* the write failed */
+			break;
+		if (c->have == BUF_SIZE) { /* a head larger than the buffer */
+			VOLT_AWAIT(f, cx, volt_stream_write_all(&c->op, c->s, TOO_LARGE,
+								sizeof TOO_LARGE - 1));
+			break;
+		}
+	}
+	VOLT_END(f); /* conn_drop closes the stream */
+}
+
+/* Runs once, when the task finishes or is cancelled: closing twice is harmless. */
+static void conn_drop(struct volt_future *f)
+{
+	(void)volt_stream_close(((struct conn *)f)->s);
+}
+
+static const struct volt_future_ops conn_ops = { .poll = conn_poll, .drop = conn_drop };
+
+/* ---- the accept loop */
+
+struct server {
+	struct volt_future base;
+	struct volt_listener l;
+	struct volt_group *conns;
+	unsigned long max_conns, accepted; /* max_conns 0: no limit */
+	struct volt_accept acc;
+	struct volt_stream s; /* the connection just accepted */
+};
+
+static enum volt_poll server_poll(struct volt_future *f, struct volt_cx *cx)
+{
+	struct server *sv = (struct server *)f;
+	struct conn c;
+	int err = 0;
+
+	VOLT_BEGIN(f);
+	while (!sv->max_conns || sv->accepted < sv->max_conns) {
+		VOLT_AWAIT(f, cx, volt_accept(&sv->acc, sv->l, &sv->s, NULL));
+		err = (int)sv->acc.op.result;
+		if (err == -EBADF || err == -ECANCELED || err == -EINVAL)
+			break; /* the listener is gone */
+		if (err < 0) { /* this connection failed (-ECONNABORTED ...): go on */
+			err = 0;
+			continue;
+		}
+		sv->accepted++;
+		(void)volt_tcp_nodelay(sv->s, true);
+		volt_future_init(&c.base, &conn_ops);
+		c.s = sv->s;
+		c.have = c.scanned = c.owed = 0;
+		c.closing = false;
+		if (volt_group_spawn(sv->conns, &c.base, sizeof c) != 0)
+			(void)volt_stream_close(sv->s); /* out of memory: drop the client */
+	}
+	(void)volt_listener_close(sv->l);
+	if (err)
+		fprintf(stderr, NAME ": accept: %s\n", volt_strerror(err));
+	VOLT_RETURN(f, cx, err ? 1 : 0);
+	VOLT_END(f);
+}
+
+static const struct volt_future_ops server_ops = { .poll = server_poll };
+
+/* ---- main: options, the runtime, the listener */
+
+struct opts {
+	struct volt_addr addr;
+	unsigned long max_conns;
+};
+
+static int app(struct volt_rt *rt, void *arg)
+{
+	const struct opts *o = arg;
+	struct server sv = { .base = VOLT_FUTURE_INIT(&server_ops), .max_conns = o->max_conns };
+	struct volt_addr local;
+	struct volt_join *j;
+	char text[VOLT_ADDR_STRLEN];
+	unsigned workers = volt_rt_workers(rt);
+	void *out = (void *)1;
+	int err;
+
+	err = volt_tcp_listen_addr(rt, &o->addr, BACKLOG, &sv.l);
+	if (err) {
+		volt_addr_format(&o->addr, text, sizeof text);
+		fprintf(stderr, NAME ": listen on %s: %s\n", text, volt_strerror(err));
+		return 1;
+	}
+	if (volt_local_addr(sv.l.h, &local) || volt_addr_format(&local, text, sizeof text) < 0)
+		strcpy(text, "?");
+	fprintf(stderr, NAME ": listening on %s (driver %s, scheduler %s, %u worker%s)\n", text,
+		volt_rt_driver(rt), volt_rt_scheduler(rt), workers, workers == 1 ? "" : "s");
+
+	if (volt_group_new(rt, &sv.conns) != 0) {
+		(void)volt_listener_close(sv.l);
+		return 1;
+	}
+	if (volt_spawn(rt, &sv.base, sizeof sv, &j) == 0)
+		volt_join_wait(j, &out); /* forever, unless --max-conns */
+	else
+		(void)volt_listener_close(sv.l);
+	volt_group_wait(sv.conns); /* the connections still open finish first */
+	volt_group_free(sv.conns);
+	return (int)(intptr_t)out;
+}
+
+static const char *const usage_text =
+	"usage: " NAME " [--addr HOST:PORT | --port P] [--driver auto|uring|epoll]\n"
+	"       [--sched POLICY] [--workers N] [--max-conns N]\n"
+	"  --addr HOST:PORT  numeric address to listen on (default " DEFAULT_ADDR ")\n"
+	"  --port P          port to listen on (the host of --addr, 127.0.0.1 by default)\n"
+	"  --driver D        I/O driver (default: VOLT_DRIVER, else auto)\n"
+	"  --sched POLICY    scheduler policy (default: VOLT_SCHED, else %s), one of\n"
+	"                   ";
+
+static void usage(FILE *to)
+{
+	fprintf(to, usage_text, volt_sched_default());
+	for (unsigned i = 0; volt_sched_name(i); i++)
+		fprintf(to, " %s", volt_sched_name(i));
+	fprintf(to, "\n  --workers N       worker threads (default: VOLT_WORKERS, else 2)\n"
+		    "  --max-conns N     serve N connections to their end, then exit\n");
+}
+
+static bool parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return *s >= '0' && *s <= '9' && !*end && !errno && *out >= min && *out <= max;
+}
+
+static bool is_one_of(const char *(*name)(unsigned), const char *s)
+{
+	for (unsigned i = 0; name(i); i++)
+		if (!strcmp(name(i), s))
+			return true;
+	return false;
+}
+
+static const char *option_name(unsigned i)
+{
+	static const char *const names[] = { "--addr",	  "--port",	 "--driver",
+					     "--sched",	  "--workers", "--max-conns" };
+
+	return i < sizeof names / sizeof names[0] ? names[i] : NULL;
+}
+
+/* Prints what is wrong and the usage; the exit status of bad options. */
+static int bad(const char *what, const char *opt, const char *val)
+{
+	fprintf(stderr, NAME ": %s %s%s%s\n", what, opt, val ? " " : "", val ? val : "");
+	usage(stderr);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .max_conns = 0 };
+	struct volt_config cfg;
+	const char *addr = DEFAULT_ADDR;
+	unsigned long port = 0, n;
+	bool have_port = false;
+	int err;
+
+	if (volt_config_init(&cfg) != 0) {
+		fprintf(stderr, NAME ": bad VOLT_* environment variable\n");
+		return 2;
+	}
+	if (!getenv("VOLT_WORKERS"))
+		cfg.workers = 2;
+	for (int i = 1; i < argc; i += 2) {
+		const char *opt = argv[i], *val = argv[i + 1]; /* argv[argc] is NULL */
+
+		if (!strcmp(opt, "--help") || !strcmp(opt, "-h")) {
+			usage(stdout);
+			return 0;
+		}
+		if (!is_one_of(option_name, opt))
+			return bad("unknown option", opt, NULL);
+		if (!val)
+			return bad("missing value for", opt, NULL);
+		if (!strcmp(opt, "--addr"))
+			addr = val;
+		else if (!strcmp(opt, "--port") && parse_ulong(val, 0, 65535, &port))
+			have_port = true;
+		else if (!strcmp(opt, "--driver") &&
+			 (!strcmp(val, "auto") || is_one_of(volt_driver_name, val)))
+			cfg.driver = val;
+		else if (!strcmp(opt, "--sched") && is_one_of(volt_sched_name, val))
+			cfg.scheduler = val;
+		else if (!strcmp(opt, "--workers") && parse_ulong(val, 1, VOLT_MAX_WORKERS, &n))
+			cfg.workers = (unsigned)n;
+		else if (!strcmp(opt, "--max-conns") && parse_ulong(val, 1, ULONG_MAX, &n))
+			o.max_conns = n;
+		else
+			return bad("bad value for", opt, val);
+	}
+	if (volt_addr_parse(addr, &o.addr) != 0)
+		return bad("bad value for", "--addr", addr);
+	if (have_port) { /* --port keeps the host of --addr */
+		if (o.addr.u.sa.sa_family == AF_INET6)
+			o.addr.u.in6.sin6_port = htons((uint16_t)port);
+		else
+			o.addr.u.in.sin_port = htons((uint16_t)port);
+	}
+	if (volt_config_check(&cfg) != 0) {
+		fprintf(stderr, NAME ": the runtime refuses this configuration\n");
+		return 2;
+	}
+
+	for (size_t i = 0; i < RESP_BATCH; i++)
+		memcpy(responses + i * RESP_LEN, RESPONSE, RESP_LEN);
+	err = volt_run_with(&cfg, app, &o);
+	if (err < 0)
+		fprintf(stderr, NAME ": runtime: %s\n", volt_strerror(err));
+	return err == 0 ? 0 : 1;
+}
