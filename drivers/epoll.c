@@ -35,6 +35,7 @@ struct volt__driver {
 	struct volt_rt *rt;
 	int epfd;
 	int evfd;
+	bool no_pwait2; /* epoll_pwait2 said ENOSYS: epoll_wait from then on */
 	struct epoll_event events[MAX_EVENTS]; /* used by the poll-role holder only */
 };
 
@@ -222,7 +223,13 @@ static int epoll_poll(struct volt__driver *d, uint64_t deadline_ns)
 		ts.tv_sec = (time_t)(left / 1000000000ull);
 		ts.tv_nsec = (long)(left % 1000000000ull);
 	}
-	n = epoll_pwait2(d->epfd, d->events, MAX_EVENTS, tsp, NULL);
+	n = d->no_pwait2 ? -1 : epoll_pwait2(d->epfd, d->events, MAX_EVENTS, tsp, NULL);
+	if (d->no_pwait2 || (n < 0 && errno == ENOSYS)) {
+		/* before 5.11, or under valgrind 3.19: ms resolution, rounded up */
+		d->no_pwait2 = true;
+		n = epoll_wait(d->epfd, d->events, MAX_EVENTS,
+			       tsp ? (int)(ts.tv_sec * 1000 + (ts.tv_nsec + 999999) / 1000000) : -1);
+	}
 	for (int i = 0; i < n; i++)
 		woken += dispatch(d, &d->events[i]);
 	return woken;

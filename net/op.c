@@ -88,6 +88,11 @@ static enum volt_poll op_poll(struct volt_future *f, struct volt_cx *cx)
 		}
 	}
 	for (;;) {
+		/* one unit per attempt: a peer that is always ready must not starve the worker */
+		if (!volt_budget_take(cx)) {
+			volt_waker_wake_by_ref(&cx->waker);
+			return VOLT_PENDING;
+		}
 		if (rt->io.ops->op_poll(rt->io.drv, op, cx) == VOLT_PENDING) {
 			if (!(op->flags & VOLT__OPF_COUNTED)) {
 				op->flags |= VOLT__OPF_COUNTED;
@@ -105,10 +110,6 @@ static enum volt_poll op_poll(struct volt_future *f, struct volt_cx *cx)
 		if (op->done >= op->len) {
 			op->result = (ssize_t)op->len;
 			break;
-		}
-		if (!volt_budget_take(cx)) { /* a fast peer must not starve the worker */
-			volt_waker_wake_by_ref(&cx->waker);
-			return VOLT_PENDING;
 		}
 	}
 	op_complete(op);
