@@ -162,7 +162,7 @@ bool volt__timer_arm(struct volt_cx *cx, struct volt_timer *t, uint64_t now)
 	struct volt_rt *rt = cx->rt;
 	struct volt__worker *w = cx->worker;
 	struct volt_waker old = { NULL, NULL };
-	uint64_t lowered_to = UINT64_MAX;
+	uint64_t lowered_to = UINT64_MAX, inserted = UINT64_MAX;
 
 	if (now >= t->deadline) {
 		volt__timer_disarm(t);
@@ -184,6 +184,7 @@ bool volt__timer_arm(struct volt_cx *cx, struct volt_timer *t, uint64_t now)
 		t->node.deadline = tick;
 		uint64_t event = volt__wheel_insert(&s->wheel, &t->node);
 
+		inserted = event;
 		/* relaxed: under the lock; the outside inserter fences below */
 		if (event < volt__load(&s->next, RELAXED)) {
 			volt__store(&s->next, event, RELAXED);
@@ -198,6 +199,14 @@ bool volt__timer_arm(struct volt_cx *cx, struct volt_timer *t, uint64_t now)
 	}
 	pthread_mutex_unlock(&s->lock);
 	volt_waker_drop(&old);
+	/*
+	 * The virtual clock has no timekeeper to find a stale-low `next` again:
+	 * an outside insert always tells a sleeper, which recomputes the exact
+	 * next deadline (a cancelled timer leaves `next` low, so not lowering
+	 * it proves nothing).
+	 */
+	if (!w && rt->timers.virtual_clock && inserted != UINT64_MAX && lowered_to == UINT64_MAX)
+		lowered_to = inserted;
 	if (lowered_to != UINT64_MAX && !w) {
 		volt__fence_sc(); /* the timekeeper argument above */
 		wake_timekeeper(rt, lowered_to);

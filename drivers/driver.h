@@ -140,7 +140,7 @@ const char *volt__driver_known(const char *name);
  */
 ssize_t volt__io_syscall(struct volt__source *s, struct volt_io_op *op);
 
-/* Records -ECONNRESET / -EPIPE on s (sticky), and returns res. */
+/* Records -ECONNRESET on s (sticky), and returns res. */
 ssize_t volt__io_note_result(struct volt__source *s, ssize_t res);
 
 #endif /* VOLT_DRIVERS_DRIVER_H */

@@ -17,6 +17,7 @@
  * they find CLOSING set and complete with -ECANCELED.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -227,8 +228,9 @@ static int epoll_poll(struct volt__driver *d, uint64_t deadline_ns)
 	if (d->no_pwait2 || (n < 0 && errno == ENOSYS)) {
 		/* before 5.11, or under valgrind 3.19: ms resolution, rounded up */
 		d->no_pwait2 = true;
-		n = epoll_wait(d->epfd, d->events, MAX_EVENTS,
-			       tsp ? (int)(ts.tv_sec * 1000 + (ts.tv_nsec + 999999) / 1000000) : -1);
+		long long ms = tsp ? (long long)ts.tv_sec * 1000 + (ts.tv_nsec + 999999) / 1000000 : -1;
+
+		n = epoll_wait(d->epfd, d->events, MAX_EVENTS, ms > INT_MAX ? INT_MAX : (int)ms);
 	}
 	for (int i = 0; i < n; i++)
 		woken += dispatch(d, &d->events[i]);

@@ -86,8 +86,9 @@ ssize_t volt__io_syscall(struct volt__source *s, struct volt_io_op *op)
 
 ssize_t volt__io_note_result(struct volt__source *s, ssize_t res)
 {
-	/* relaxed: the value is the message; no data hangs off it */
-	if (res == -ECONNRESET || res == -EPIPE)
+	/* relaxed: the value is the message; no data hangs off it. Only a reset
+	 * is sticky: after -EPIPE the peer's last bytes may still be there to read */
+	if (res == -ECONNRESET)
 		volt__store(&s->sticky, (int)res, RELAXED);
 	return res;
 }

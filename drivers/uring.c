@@ -122,8 +122,8 @@ struct volt__driver {
 	struct rec *free;
 	unsigned nfree;
 	struct rec *live;   /* records in flight, for fini */
-	bool unparked;
-	_Atomic uint32_t queued; /* SQEs prepared since the last submit: a hint for flush */      /* the last reap saw the wake-up's CQE (poll-role holder only) */
+	bool unparked;      /* the last reap saw the wake-up's CQE (poll-role holder only) */
+	_Atomic uint32_t queued; /* SQEs prepared since the last submit: a hint for flush */
 };
 
 static void rec_lock(struct rec *r)

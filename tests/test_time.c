@@ -652,3 +652,25 @@ VOLT_TEST(time_config_clock)
 	CHECK_EQ(cfg.clock, VOLT_CLOCK_VIRTUAL);
 	unsetenv("VOLT_CLOCK");
 }
+
+/*
+ * Virtual clock, a plain thread's timer after a cancelled one: the cancel
+ * leaves the outside wheel's `next` low, so the second insert lowers
+ * nothing; the sleeper must still be told (it hung forever before).
+ */
+VOLT_RT_TEST(time_virtual_outside_timer_after_cancel)
+{
+	struct volt_rt *rt;
+	struct volt_yield y;
+	struct volt_timeout t;
+	struct volt_sleep sl;
+
+	if (!vt_is_sim(policy))
+		VT_SKIP("the virtual clock runs under sim");
+	rt = vt_rt_new(policy, 1);
+	CHECK_OK(volt_block_on(rt, volt_timeout(&t, volt_yield_now(&y), volt_secs(5)), NULL));
+	CHECK_EQ(t.result, 0);
+	vt_sleep_us(10000); /* the worker parks with no timer left */
+	CHECK_OK(volt_block_on(rt, volt_sleep(&sl, volt_secs(20)), NULL));
+	volt_rt_free(rt);
+}

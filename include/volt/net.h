@@ -19,7 +19,10 @@
  *             task (VOLT_AWAIT) and read f.result. Dropping it cancels the
  *             operation; on io_uring the kernel never writes into the
  *             caller's buffer after the drop (reads land in a buffer the
- *             driver owns and are copied out on completion).
+ *             driver owns and are copied out on completion). On io_uring a
+ *             read the kernel had already completed when it was dropped
+ *             loses those bytes (epoll never does): time out a whole
+ *             exchange, not a single read, on a stream you keep using.
  * - blocking: `volt_xxx_blocking(..., timeout)` parks a fiber or a plain
  *             thread (volt_block_on); -EDEADLK in a stackless task; the
  *             timeout (VOLT_DURATION_MAX for none) gives -ETIMEDOUT.
