@@ -23,7 +23,7 @@ set output out
 # Series names in palette order: plots/extract.py reads this line to give
 # each policy or peer the same colour in every figure (line style = position).
 # Names not listed get styles 9.. in the order they are first seen.
-series_names = "global chaselev ring runnext numa sim tokio go libuv"
+series_names = "global chaselev ring runnext numa sim tokio go libuv ring/uring ring/epoll"
 
 # Okabe-Ito based, readable by colour-blind readers and in greyscale.
 set style line 1 lc rgb "#8c8c8c"   # global: the naive baseline, grey
@@ -35,8 +35,8 @@ set style line 6 lc rgb "#cc79a7"   # sim: pink
 set style line 7 lc rgb "#d55e00"   # tokio: vermillion
 set style line 8 lc rgb "#882255"   # go: wine
 set style line 9 lc rgb "#44aa99"   # libuv: teal
-set style line 10 lc rgb "#332288"
-set style line 11 lc rgb "#ddcc77"
+set style line 10 lc rgb "#332288"  # ring/uring: indigo
+set style line 11 lc rgb "#ddcc77"  # ring/epoll: sand
 set style line 12 lc rgb "#aa4499"
 set style line 13 lc rgb "#117733"
 set style line 14 lc rgb "#999933"
