@@ -22,7 +22,8 @@
  * at 256 echo connections: about 1.2x the messages per second of the
  * interrupting default.
  *
- * Buffers. The kernel reads and writes the record's own buffer (16 KiB),
+ * Buffers. The kernel reads and writes the record's own buffer (16 KiB; a
+ * datagram larger than that gets one of its own, up to 64 KiB, never cut),
  * never the caller's: a write copies its bytes in at submission, a read's
  * bytes are copied out when the task polls the completion. So a future
  * dropped while its SQE is in flight (a timeout, a cancelled task) leaves
@@ -76,6 +77,7 @@
 #define SQ_ENTRIES 1024
 #define CQ_ENTRIES 16384
 #define REC_BUF 16384
+#define DGRAM_MAX 65536 /* a datagram is never cut below this */
 #define FREE_MAX 4096
 #define TAG_UNPARK 1ull
 #define TAG_CANCEL 2ull
@@ -112,6 +114,8 @@ struct rec {
 	socklen_t addrlen;
 	struct msghdr msg;
 	struct iovec iov;
+	char *data;                 /* buf, or big */
+	char *big;                  /* a datagram larger than buf (malloc'd) */
 	char buf[REC_BUF];
 };
 
@@ -151,6 +155,8 @@ static struct rec *rec_new(struct volt__driver *d)
 		return NULL;
 	}
 	atomic_init(&r->lock, 0);
+	r->big = NULL;
+	r->data = r->buf;
 	r->state = REC_IN_FLIGHT;
 	r->waker.ops = NULL;
 	r->prev = NULL;
@@ -164,6 +170,8 @@ static struct rec *rec_new(struct volt__driver *d)
 /* Unlinks r from the live list and recycles it; under sq_lock. */
 static void rec_free(struct volt__driver *d, struct rec *r)
 {
+	free(r->big);
+	r->big = NULL;
 	if (r->prev)
 		r->prev->next = r->next;
 	else
@@ -262,8 +270,17 @@ static void prep(struct rec *r, struct io_uring_sqe *sqe, struct volt_io_op *op)
 	struct volt__source *s = op->source;
 	size_t len = op->len - op->done;
 
-	if (len > REC_BUF)
-		len = REC_BUF;
+	bool dgram = op->opcode == VOLT__OP_RECVFROM || op->opcode == VOLT__OP_SENDTO;
+
+	/* a stream transfer may be short; a datagram must not be cut */
+	if (dgram && len > REC_BUF) {
+		len = len > DGRAM_MAX ? DGRAM_MAX : len;
+		r->big = malloc(len);
+		if (r->big)
+			r->data = r->big;
+	}
+	if (r->data == r->buf && len > REC_BUF)
+		len = REC_BUF; /* (a datagram too, if malloc failed) */
 	r->opcode = op->opcode;
 	switch (op->opcode) {
 	case VOLT__OP_ACCEPT:
@@ -277,23 +294,23 @@ static void prep(struct rec *r, struct io_uring_sqe *sqe, struct volt_io_op *op)
 		break;
 	case VOLT__OP_READ:
 		if (s->socket)
-			io_uring_prep_recv(sqe, s->fd, r->buf, len, op->msg_flags);
+			io_uring_prep_recv(sqe, s->fd, r->data, len, op->msg_flags);
 		else
-			io_uring_prep_read(sqe, s->fd, r->buf, (unsigned)len, (uint64_t)-1);
+			io_uring_prep_read(sqe, s->fd, r->data, (unsigned)len, (uint64_t)-1);
 		break;
 	case VOLT__OP_WRITE:
-		memcpy(r->buf, (char *)op->buf + op->done, len);
+		memcpy(r->data, (char *)op->buf + op->done, len);
 		if (s->socket)
-			io_uring_prep_send(sqe, s->fd, r->buf, len, op->msg_flags | MSG_NOSIGNAL);
+			io_uring_prep_send(sqe, s->fd, r->data, len, op->msg_flags | MSG_NOSIGNAL);
 		else
-			io_uring_prep_write(sqe, s->fd, r->buf, (unsigned)len, (uint64_t)-1);
+			io_uring_prep_write(sqe, s->fd, r->data, (unsigned)len, (uint64_t)-1);
 		break;
 	case VOLT__OP_RECVFROM:
 	case VOLT__OP_SENDTO:
-		r->iov = (struct iovec){ r->buf, len };
+		r->iov = (struct iovec){ r->data, len };
 		r->msg = (struct msghdr){ .msg_iov = &r->iov, .msg_iovlen = 1 };
 		if (op->opcode == VOLT__OP_SENDTO) {
-			memcpy(r->buf, (char *)op->buf + op->done, len);
+			memcpy(r->data, (char *)op->buf + op->done, len);
 			if (op->addr) {
 				r->addr = *op->addr;
 				r->msg.msg_name = &r->addr.u;
@@ -352,7 +369,7 @@ static ssize_t finish(struct rec *r, struct volt_io_op *op)
 	ssize_t res = r->res;
 
 	if (res > 0 && (op->opcode == VOLT__OP_READ || op->opcode == VOLT__OP_RECVFROM))
-		memcpy((char *)op->buf + op->done, r->buf, (size_t)res);
+		memcpy((char *)op->buf + op->done, r->data, (size_t)res);
 	if (res >= 0 && op->addr && op->opcode == VOLT__OP_ACCEPT) {
 		op->addr->u = r->addr.u;
 		op->addr->len = r->addrlen;

@@ -7,15 +7,24 @@
  * retrying at once: a loop that retries spins at 100% CPU while the backlog
  * grows (reference/reliability.md, section 3). The accept future instead
  *  1. spends the listener's reserve descriptor (opened with the listener):
- *     closes it, accepts the connection at the head of the backlog, closes
- *     that at once and reopens the reserve, so the client sees a prompt
- *     close rather than a hang (libuv's uv__emfile_trick);
+ *     closes it, accepts the connection at the head of the backlog, shuts
+ *     that down at once and reopens the reserve, so the client sees a
+ *     prompt close rather than a hang (libuv's uv__emfile_trick). The shed
+ *     socket is closed only once the reserve is back in another slot;
+ *     while the process is still at its limit it stays, shut down, as the
+ *     reserve. Closing it first would free a slot that any thread's
+ *     accept or open could take before the reopen, losing the reserve and
+ *     with it all further shedding;
  *  2. sleeps 10 ms, doubling up to 1 s, before trying again (Go's
  *     net/http); the first success resets the wait.
+ * A listener closed during the sleep is seen when it ends (at most 1 s):
+ * the retry finds the handle stale, and the future completes with
+ * -ECANCELED, as it does when the close comes during the accept itself.
  * Other errors (ECONNABORTED...) belong to one connection and are returned.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "drivers/source.h"
@@ -41,8 +50,12 @@ static int shed_one(int fd, void *arg)
 	}
 	c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 	if (c >= 0)
-		close(c);
+		(void)shutdown(c, SHUT_RDWR); /* the client sees its close now */
 	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (c >= 0 && s->reserve_fd < 0)
+		s->reserve_fd = c; /* still at the limit: it keeps the slot */
+	else if (c >= 0)
+		close(c);
 	pthread_mutex_unlock(&s->lock);
 	return c >= 0;
 }
@@ -94,6 +107,8 @@ static enum volt_poll accept_poll(struct volt_future *fut, struct volt_cx *cx)
 		}
 		if (volt_future_poll(&f->op.base, cx) == VOLT_PENDING)
 			return VOLT_PENDING;
+		if (f->op.result == -EBADF && f->backoff_ns)
+			f->op.result = -ECANCELED; /* valid at the last try: closed since */
 		if (!out_of_descriptors(f->op.result)) {
 			if (f->op.result >= 0)
 				f->backoff_ns = 0;
