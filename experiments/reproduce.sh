@@ -1,7 +1,7 @@
 #!/bin/sh
 # experiments/reproduce.sh: the project's main job (`make reproduce`).
 #
-#	make reproduce                 the quick suite (about 3 minutes here)
+#	make reproduce                 the quick suite (about 7 minutes here)
 #	make reproduce SUITE=full      the full one
 #	make reproduce RESUME=1        continue an interrupted run
 #
