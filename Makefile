@@ -274,7 +274,7 @@ warn-clang: $(clang_LIB) $(clang_TEST) ## build library and tests with clang -We
 
 examples: $(EXAMPLES) ## build examples/*.c into build/examples/
 
-$(B)/examples/%: examples/%.c $(LIB_A) $(PUBLIC_HDRS)
+$(B)/examples/%: examples/%.c $(wildcard examples/*.h) $(LIB_A) $(PUBLIC_HDRS)
 	@mkdir -p $(@D)
 	$(CC) -std=c11 $(WARNFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -Iinclude $(LDFLAGS) \
 		-o $@ $< $(LIB_A) $(LDLIBS)

@@ -61,6 +61,8 @@
 
 #include <volt.h>
 
+#include "server.h"
+
 #define NAME "chat_server"
 #define DEFAULT_ADDR "127.0.0.1:7001"
 #define LINE_MAX_LEN 1024            /* longer lines are cut */
@@ -69,7 +71,6 @@
 #define PREFIX_MAX (VOLT_ADDR_STRLEN + 2) /* "<address>: " */
 #define NOTICE_MAX 48                /* "*** N messages dropped\n" */
 #define OUT_SIZE (16 * 1024)         /* a writer's buffer: messages waiting go out together */
-#define BACKLOG 1024
 
 /* ---- the room: message slots and the broadcast that announces them */
 
@@ -341,33 +342,15 @@ static const struct volt_future_ops server_ops = { .poll = server_poll };
 
 /* ---- main: options, the runtime, the listener */
 
-struct opts {
-	struct volt_addr addr;
-	unsigned long max_conns;
-};
-
 static int app(struct volt_rt *rt, void *arg)
 {
-	const struct opts *o = arg;
+	const struct server_opts *o = arg;
 	struct server sv = { .base = VOLT_FUTURE_INIT(&server_ops), .max_conns = o->max_conns };
-	struct volt_addr local;
 	struct volt_join *j;
-	char text[VOLT_ADDR_STRLEN];
-	unsigned workers = volt_rt_workers(rt);
 	void *out = (void *)1;
-	int err;
 
-	err = volt_tcp_listen_addr(rt, &o->addr, BACKLOG, &sv.l);
-	if (err) {
-		volt_addr_format(&o->addr, text, sizeof text);
-		fprintf(stderr, NAME ": listen on %s: %s\n", text, volt_strerror(err));
+	if (server_listen(rt, o, &sv.l))
 		return 1;
-	}
-	if (volt_local_addr(sv.l.h, &local) || volt_addr_format(&local, text, sizeof text) < 0)
-		strcpy(text, "?");
-	fprintf(stderr, NAME ": listening on %s (driver %s, scheduler %s, %u worker%s)\n", text,
-		volt_rt_driver(rt), volt_rt_scheduler(rt), workers, workers == 1 ? "" : "s");
-
 	sv.room = calloc(1, sizeof *sv.room); /* about 300 KiB of message slots */
 	if (!sv.room || pthread_mutex_init(&sv.room->lock, NULL) != 0) {
 		free(sv.room);
@@ -393,114 +376,7 @@ static int app(struct volt_rt *rt, void *arg)
 	return (int)(intptr_t)out;
 }
 
-static const char *const usage_text =
-	"usage: " NAME " [--addr HOST:PORT | --port P] [--driver auto|uring|epoll]\n"
-	"       [--sched POLICY] [--workers N] [--max-conns N]\n"
-	"  --addr HOST:PORT  numeric address to listen on (default " DEFAULT_ADDR ")\n"
-	"  --port P          port to listen on (the host of --addr, 127.0.0.1 by default)\n"
-	"  --driver D        I/O driver (default: VOLT_DRIVER, else auto)\n"
-	"  --sched POLICY    scheduler policy (default: VOLT_SCHED, else %s), one of\n"
-	"                   ";
-
-static void usage(FILE *to)
-{
-	fprintf(to, usage_text, volt_sched_default());
-	for (unsigned i = 0; volt_sched_name(i); i++)
-		fprintf(to, " %s", volt_sched_name(i));
-	fprintf(to, "\n  --workers N       worker threads (default: VOLT_WORKERS, else 2)\n"
-		    "  --max-conns N     serve N connections to their end, then exit\n");
-}
-
-static bool parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return *s >= '0' && *s <= '9' && !*end && !errno && *out >= min && *out <= max;
-}
-
-static bool is_one_of(const char *(*name)(unsigned), const char *s)
-{
-	for (unsigned i = 0; name(i); i++)
-		if (!strcmp(name(i), s))
-			return true;
-	return false;
-}
-
-static const char *option_name(unsigned i)
-{
-	static const char *const names[] = { "--addr",	  "--port",	 "--driver",
-					     "--sched",	  "--workers", "--max-conns" };
-
-	return i < sizeof names / sizeof names[0] ? names[i] : NULL;
-}
-
-/* Prints what is wrong and the usage; the exit status of bad options. */
-static int bad(const char *what, const char *opt, const char *val)
-{
-	fprintf(stderr, NAME ": %s %s%s%s\n", what, opt, val ? " " : "", val ? val : "");
-	usage(stderr);
-	return 2;
-}
-
 int main(int argc, char **argv)
 {
-	struct opts o = { .max_conns = 0 };
-	struct volt_config cfg;
-	const char *addr = DEFAULT_ADDR;
-	unsigned long port = 0, n;
-	bool have_port = false;
-	int err;
-
-	if (volt_config_init(&cfg) != 0) {
-		fprintf(stderr, NAME ": bad VOLT_* environment variable\n");
-		return 2;
-	}
-	if (!getenv("VOLT_WORKERS"))
-		cfg.workers = 2;
-	for (int i = 1; i < argc; i += 2) {
-		const char *opt = argv[i], *val = argv[i + 1]; /* argv[argc] is NULL */
-
-		if (!strcmp(opt, "--help") || !strcmp(opt, "-h")) {
-			usage(stdout);
-			return 0;
-		}
-		if (!is_one_of(option_name, opt))
-			return bad("unknown option", opt, NULL);
-		if (!val)
-			return bad("missing value for", opt, NULL);
-		if (!strcmp(opt, "--addr"))
-			addr = val;
-		else if (!strcmp(opt, "--port") && parse_ulong(val, 0, 65535, &port))
-			have_port = true;
-		else if (!strcmp(opt, "--driver") &&
-			 (!strcmp(val, "auto") || is_one_of(volt_driver_name, val)))
-			cfg.driver = val;
-		else if (!strcmp(opt, "--sched") && is_one_of(volt_sched_name, val))
-			cfg.scheduler = val;
-		else if (!strcmp(opt, "--workers") && parse_ulong(val, 1, VOLT_MAX_WORKERS, &n))
-			cfg.workers = (unsigned)n;
-		else if (!strcmp(opt, "--max-conns") && parse_ulong(val, 1, ULONG_MAX, &n))
-			o.max_conns = n;
-		else
-			return bad("bad value for", opt, val);
-	}
-	if (volt_addr_parse(addr, &o.addr) != 0)
-		return bad("bad value for", "--addr", addr);
-	if (have_port) { /* --port keeps the host of --addr */
-		if (o.addr.u.sa.sa_family == AF_INET6)
-			o.addr.u.in6.sin6_port = htons((uint16_t)port);
-		else
-			o.addr.u.in.sin_port = htons((uint16_t)port);
-	}
-	if (volt_config_check(&cfg) != 0) {
-		fprintf(stderr, NAME ": the runtime refuses this configuration\n");
-		return 2;
-	}
-
-	err = volt_run_with(&cfg, app, &o);
-	if (err < 0)
-		fprintf(stderr, NAME ": runtime: %s\n", volt_strerror(err));
-	return err == 0 ? 0 : 1;
+	return server_main(argc, argv, NAME, DEFAULT_ADDR, app);
 }
