@@ -29,11 +29,10 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "server.h"
+
 #define DEFAULT_PORT 8080
-#define DEFAULT_WORKERS 2
-#define MAX_WORKERS 1024
 #define BUF_SIZE 4096 /* the per-connection request buffer */
-#define BACKLOG 1024  /* Tokio's TcpListener::bind uses 1024 too */
 #define RESP_BATCH 64 /* responses in the static block */
 
 static const char RESPONSE[] =
@@ -46,11 +45,6 @@ struct conn {
 	uv_tcp_t tcp;  /* first: the handle's address is the connection's */
 	size_t filled; /* bytes of buf holding a request not yet complete */
 	char buf[BUF_SIZE];
-};
-
-struct worker {
-	uv_thread_t thread;
-	int fd; /* the listening socket */
 };
 
 static void on_close(uv_handle_t *h)
@@ -165,89 +159,9 @@ static void on_connection(uv_stream_t *server, int status)
 		conn_close(c);
 }
 
-/* One worker: a loop serving the connections of its own listening socket. */
-static void worker_main(void *arg)
-{
-	struct worker *w = arg;
-	uv_loop_t loop;
-	uv_tcp_t server;
-	int err;
-
-	if ((err = uv_loop_init(&loop)) || (err = uv_tcp_init(&loop, &server)) ||
-	    (err = uv_tcp_open(&server, w->fd)) ||
-	    (err = uv_listen((uv_stream_t *)&server, BACKLOG, on_connection))) {
-		fprintf(stderr, "http_hello: %s\n", uv_strerror(err));
-		exit(1);
-	}
-	uv_run(&loop, UV_RUN_DEFAULT);
-}
-
-/* A socket bound to 127.0.0.1:port with SO_REUSEPORT, listening; exits on failure. */
-static int listen_socket(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, BACKLOG)) {
-		fprintf(stderr, "http_hello: listen on 127.0.0.1:%d: %s\n", port, strerror(errno));
-		exit(1);
-	}
-	return fd;
-}
-
-static void usage(void)
-{
-	fprintf(stderr, "usage: http_hello [--port P] [--workers N]\n");
-	exit(2);
-}
-
-static long num_arg(const char *s, long min, long max)
-{
-	char *end;
-	long v;
-
-	if (!s || *s < '0' || *s > '9')
-		usage();
-	v = strtol(s, &end, 10);
-	if (*end || v < min || v > max)
-		usage();
-	return v;
-}
-
 int main(int argc, char **argv)
 {
-	long port = DEFAULT_PORT, workers = DEFAULT_WORKERS;
-
-	for (int i = 1; i < argc; i += 2) {
-		if (!strcmp(argv[i], "--port"))
-			port = num_arg(argv[i + 1], 0, 65535);
-		else if (!strcmp(argv[i], "--workers"))
-			workers = num_arg(argv[i + 1], 1, MAX_WORKERS);
-		else
-			usage();
-	}
 	for (size_t i = 0; i < RESP_BATCH; i++)
 		memcpy(responses + i * RESP_LEN, RESPONSE, RESP_LEN);
-
-	struct worker *ws = calloc((size_t)workers, sizeof *ws);
-
-	if (!ws)
-		return 1;
-	/* libuv leaves SIGPIPE alone: a write to a peer that has gone must not kill us. */
-	signal(SIGPIPE, SIG_IGN);
-	for (long i = 0; i < workers; i++)
-		ws[i].fd = listen_socket((int)port);
-	fprintf(stderr, "http_hello: listening on 127.0.0.1:%ld (libuv %s, %ld workers)\n", port,
-		uv_version_string(), workers);
-	for (long i = 0; i < workers; i++)
-		if (uv_thread_create(&ws[i].thread, worker_main, &ws[i])) {
-			fprintf(stderr, "http_hello: cannot start a thread\n");
-			return 1;
-		}
-	for (long i = 0; i < workers; i++)
-		uv_thread_join(&ws[i].thread);
-	return 0;
+	return server_main(argc, argv, "http_hello", DEFAULT_PORT);
 }
