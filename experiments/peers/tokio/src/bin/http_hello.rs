@@ -12,42 +12,16 @@
 //! not supported (the load is GETs); a head that does not fit in the buffer,
 //! EOF or an error closes the connection. Listens on 127.0.0.1:P.
 
-use std::process::exit;
-
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::runtime::Builder;
+use tokio::net::TcpStream;
+
+#[path = "../net_server.rs"]
+mod net_server;
 
 const DEFAULT_PORT: u16 = 8080;
-const DEFAULT_WORKERS: usize = 2;
 const BUF_SIZE: usize = 4096; // the per-connection request buffer
 const RESPONSE: &[u8] =
     b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\n\r\nHello, World!";
-
-fn usage(prog: &str) -> ! {
-    eprintln!("usage: {} [--port P] [--workers N]", prog);
-    exit(2)
-}
-
-/// `--port P --workers N`, with the defaults above.
-fn parse_args() -> (u16, usize) {
-    let args: Vec<String> = std::env::args().collect();
-    let (mut port, mut workers) = (DEFAULT_PORT, DEFAULT_WORKERS);
-    let mut i = 1;
-    while i < args.len() {
-        let v = args.get(i + 1).unwrap_or_else(|| usage(&args[0]));
-        match args[i].as_str() {
-            "--port" => port = v.parse().unwrap_or_else(|_| usage(&args[0])),
-            "--workers" => match v.parse() {
-                Ok(n) if (1..=1024).contains(&n) => workers = n,
-                _ => usage(&args[0]),
-            },
-            _ => usage(&args[0]),
-        }
-        i += 2;
-    }
-    (port, workers)
-}
 
 /// Where the first "\r\n\r\n" in `buf` ends, if there is one.
 fn head_end(buf: &[u8]) -> Option<usize> {
@@ -87,34 +61,6 @@ async fn serve(mut sock: TcpStream) {
     }
 }
 
-async fn accept_loop(listener: TcpListener) {
-    loop {
-        match listener.accept().await {
-            Ok((sock, _)) => {
-                let _ = sock.set_nodelay(true);
-                tokio::spawn(serve(sock));
-            }
-            Err(e) => eprintln!("http_hello: accept: {}", e),
-        }
-    }
-}
-
 fn main() {
-    let (port, workers) = parse_args();
-    let rt = Builder::new_multi_thread()
-        .worker_threads(workers)
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| {
-            eprintln!("http_hello: runtime: {}", e);
-            exit(1)
-        });
-    rt.block_on(async move {
-        let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap_or_else(|e| {
-            eprintln!("http_hello: bind 127.0.0.1:{}: {}", port, e);
-            exit(1)
-        });
-        eprintln!("http_hello: listening on 127.0.0.1:{} (tokio, {} workers)", port, workers);
-        let _ = tokio::spawn(accept_loop(listener)).await;
-    });
+    net_server::serve("http_hello", DEFAULT_PORT, serve);
 }
