@@ -45,6 +45,14 @@ static bool refused(int err)
 	       err == -EINVAL || err == -ENOMEM;
 }
 
+/* The table of system calls is set first: a driver's init may use it. */
+static int driver_init(struct volt_rt *rt, const struct volt__driver_ops *ops)
+{
+	rt->io.ops = ops;
+	rt->io.sys = ops->sys ? ops->sys : volt__sys_process();
+	return ops->init(rt, &rt->io.drv);
+}
+
 int volt__io_init(struct volt_rt *rt)
 {
 	struct volt__io *io = &rt->io;
@@ -64,11 +72,9 @@ int volt__io_init(struct volt_rt *rt)
 		volt__sources_fini(&io->sources);
 		return -EINVAL;
 	}
-	ret = io->ops->init(rt, &io->drv);
-	if (ret && fallback && refused(ret)) {
-		io->ops = &volt__driver_epoll;
-		ret = io->ops->init(rt, &io->drv);
-	}
+	ret = driver_init(rt, io->ops);
+	if (ret && fallback && refused(ret))
+		ret = driver_init(rt, &volt__driver_epoll);
 	if (ret) {
 		io->ops = NULL;
 		volt__sources_fini(&io->sources);

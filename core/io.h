@@ -19,6 +19,7 @@ struct volt__worker;
 struct volt__io {
 	const struct volt__driver_ops *ops;
 	struct volt__driver *drv;
+	const struct volt__sys *sys;           /* drivers/sys.h: its sockets' calls */
 	VOLT__ALIGNED_LINE _Atomic int poller; /* worker waiting in the driver, or above */
 	_Atomic uint64_t events;               /* operations woken by polls so far */
 	_Atomic int64_t pending;               /* operations waiting on the driver */

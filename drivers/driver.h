@@ -34,6 +34,7 @@
 #include <volt.h>
 
 #include "core/atomic.h"
+#include "drivers/sys.h"
 
 struct volt__driver;
 
@@ -122,6 +123,8 @@ struct volt__driver_ops {
 	void (*flush)(struct volt__driver *d);
 	/* Completions wait to be reaped, seen without a system call; may be NULL. */
 	bool (*has_events)(struct volt__driver *d);
+	/* The system calls its sockets use (drivers/sys.h); NULL: the process's. */
+	const struct volt__sys *sys;
 };
 
 extern const struct volt__driver_ops volt__driver_epoll;

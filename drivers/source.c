@@ -97,7 +97,7 @@ int volt__source_open(struct volt_rt *rt, int fd, enum volt__source_kind kind,
 	ret = take_slot(t, &index);
 	pthread_mutex_unlock(&t->lock);
 	if (ret) {
-		close(fd);
+		(void)VOLT__SYS(rt, close, fd);
 		return ret;
 	}
 	struct volt__source *s = slot(t, index);
@@ -107,7 +107,7 @@ int volt__source_open(struct volt_rt *rt, int fd, enum volt__source_kind kind,
 	s->rt = rt;
 	s->fd = fd;
 	s->kind = (uint8_t)kind;
-	s->socket = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
+	s->socket = VOLT__SYS(rt, getsockopt, fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
 	atomic_init(&s->sticky, 0);
 	atomic_init(&s->ready, VOLT__READABLE | VOLT__WRITABLE); /* try the call first */
 	s->waiters[0] = s->waiters[1] = (struct volt_waitlist){ NULL, NULL };
@@ -120,7 +120,7 @@ int volt__source_open(struct volt_rt *rt, int fd, enum volt__source_kind kind,
 	if (ret) {
 		if (s->reserve_fd >= 0)
 			close(s->reserve_fd);
-		close(fd);
+		(void)VOLT__SYS(rt, close, fd);
 		pthread_mutex_lock(&t->lock);
 		(void)give_back(t, index); /* cannot fail: the slot came from the table */
 		pthread_mutex_unlock(&t->lock);
@@ -166,7 +166,7 @@ static void finish_close(struct volt__source *s)
 	/* relaxed: we hold the last reference; nobody else reads the slot */
 	uint32_t gen = volt__source_gen(volt__load(&s->state, RELAXED));
 
-	close(s->fd);
+	(void)VOLT__SYS(s->rt, close, s->fd);
 	if (s->reserve_fd >= 0)
 		close(s->reserve_fd);
 	s->fd = s->reserve_fd = -1;

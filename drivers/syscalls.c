@@ -1,31 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * drivers/syscalls.c: the non-blocking system call behind each operation,
- * shared by the epoll driver and every try form. Errors come back as
- * -errno, read before anything else can touch errno; EINTR is retried.
+ * shared by the epoll driver and every try form, made through the
+ * runtime's table (drivers/sys.h). Errors come back as -errno; EINTR is
+ * retried.
  */
 #include <errno.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
+#include "core/rt.h"
 #include "drivers/driver.h"
 
 static ssize_t do_connect(struct volt__source *s, struct volt_io_op *op)
 {
-	int err = 0;
+	int err = 0, ret;
 	socklen_t len = sizeof(err);
 
 	if (!(op->flags & VOLT__OPF_CONNECTING)) {
-		if (connect(s->fd, &op->addr->u.sa, op->addr->len) == 0)
-			return 0;
-		if (errno != EINPROGRESS)
-			return -errno;
+		ret = VOLT__SYS(s->rt, connect, s->fd, &op->addr->u.sa, op->addr->len);
+		if (ret != -EINPROGRESS)
+			return ret;
 		op->flags |= VOLT__OPF_CONNECTING;
 		return -EAGAIN;
 	}
 	/* writable after EINPROGRESS: the outcome is in SO_ERROR */
-	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len))
-		return -errno;
+	ret = VOLT__SYS(s->rt, getsockopt, s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	if (ret)
+		return ret;
 	if (err == EINPROGRESS || err == EALREADY)
 		return -EAGAIN;
 	return -err;
@@ -41,35 +42,34 @@ static ssize_t once(struct volt__source *s, struct volt_io_op *op)
 	switch (op->opcode) {
 	case VOLT__OP_ACCEPT:
 		alen = sizeof(op->addr->u);
-		n = accept4(s->fd, op->addr ? &op->addr->u.sa : NULL, op->addr ? &alen : NULL,
-			    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		n = VOLT__SYS(s->rt, accept4, s->fd, op->addr ? &op->addr->u.sa : NULL,
+			      op->addr ? &alen : NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (n >= 0 && op->addr)
 			op->addr->len = alen;
-		return n < 0 ? -errno : n;
+		return n;
 	case VOLT__OP_CONNECT:
 		return do_connect(s, op);
 	case VOLT__OP_READ:
-		n = s->socket ? recv(s->fd, buf, len, op->msg_flags) : read(s->fd, buf, len);
-		break;
+		return s->socket ? VOLT__SYS(s->rt, recvfrom, s->fd, buf, len, op->msg_flags, NULL,
+					     NULL)
+				 : VOLT__SYS(s->rt, read, s->fd, buf, len);
 	case VOLT__OP_WRITE:
-		n = s->socket ? send(s->fd, buf, len, op->msg_flags | MSG_NOSIGNAL)
-			      : write(s->fd, buf, len);
-		break;
+		return s->socket ? VOLT__SYS(s->rt, sendto, s->fd, buf, len,
+					     op->msg_flags | MSG_NOSIGNAL, NULL, 0)
+				 : VOLT__SYS(s->rt, write, s->fd, buf, len);
 	case VOLT__OP_RECVFROM:
 		alen = sizeof(op->addr->u);
-		n = recvfrom(s->fd, buf, len, op->msg_flags, op->addr ? &op->addr->u.sa : NULL,
-			     op->addr ? &alen : NULL);
+		n = VOLT__SYS(s->rt, recvfrom, s->fd, buf, len, op->msg_flags,
+			      op->addr ? &op->addr->u.sa : NULL, op->addr ? &alen : NULL);
 		if (n >= 0 && op->addr)
 			op->addr->len = alen;
-		break;
+		return n;
 	case VOLT__OP_SENDTO:
-		n = sendto(s->fd, buf, len, op->msg_flags | MSG_NOSIGNAL,
-			   op->addr ? &op->addr->u.sa : NULL, op->addr ? op->addr->len : 0);
-		break;
+		return VOLT__SYS(s->rt, sendto, s->fd, buf, len, op->msg_flags | MSG_NOSIGNAL,
+				 op->addr ? &op->addr->u.sa : NULL, op->addr ? op->addr->len : 0);
 	default:
 		return -EINVAL;
 	}
-	return n < 0 ? -errno : n;
 }
 
 ssize_t volt__io_syscall(struct volt__source *s, struct volt_io_op *op)

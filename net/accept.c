@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/rt.h"
 #include "drivers/source.h"
 #include "net/op.h"
 
@@ -38,24 +39,24 @@ static bool out_of_descriptors(ssize_t err)
 	return err == -EMFILE || err == -ENFILE;
 }
 
-static int shed_one(int fd, void *arg)
+static int shed_one(struct volt__source *s, void *arg)
 {
-	struct volt__source *s = arg;
 	int c;
 
+	(void)arg;
 	pthread_mutex_lock(&s->lock);
 	if (s->reserve_fd >= 0) {
 		close(s->reserve_fd);
 		s->reserve_fd = -1;
 	}
-	c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+	c = VOLT__SYS(s->rt, accept4, s->fd, NULL, NULL, SOCK_CLOEXEC);
 	if (c >= 0)
-		(void)shutdown(c, SHUT_RDWR); /* the client sees its close now */
+		(void)VOLT__SYS(s->rt, shutdown, c, SHUT_RDWR); /* the client sees its close now */
 	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (c >= 0 && s->reserve_fd < 0)
 		s->reserve_fd = c; /* still at the limit: it keeps the slot */
 	else if (c >= 0)
-		close(c);
+		(void)VOLT__SYS(s->rt, close, c);
 	pthread_mutex_unlock(&s->lock);
 	return c >= 0;
 }
@@ -63,14 +64,7 @@ static int shed_one(int fd, void *arg)
 /* Spends the reserve on the head of l's backlog: 1 if one was shed. */
 static int shed(struct volt_handle l)
 {
-	struct volt__source *s = volt__source_get(l);
-	int ret;
-
-	if (!s)
-		return 0;
-	ret = shed_one(s->fd, s);
-	volt__source_put(s);
-	return ret;
+	return volt__with_source(l, shed_one, NULL) == 1;
 }
 
 int volt_accept_try(struct volt_listener l, struct volt_stream *out, struct volt_addr *peer)

@@ -195,10 +195,10 @@ int volt__socket_open(struct volt_rt *rt, int family, int type, enum volt__sourc
 {
 	if (!rt)
 		return -EINVAL;
-	int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = VOLT__SYS(rt, socket, family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	return volt__source_open(rt, fd, kind, h);
 }
 
@@ -210,21 +210,24 @@ int volt__socket_bind(struct volt_handle h, const struct volt_addr *addr, int ba
 	if (!s)
 		return -EBADF;
 	if (backlog > 0 && addr->u.sa.sa_family != AF_UNIX)
-		(void)setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(s->fd, &addr->u.sa, addr->len) || (backlog > 0 && listen(s->fd, backlog)))
-		ret = -errno;
+		(void)VOLT__SYS(s->rt, setsockopt, s->fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				sizeof(one));
+	ret = VOLT__SYS(s->rt, bind, s->fd, &addr->u.sa, addr->len);
+	if (!ret && backlog > 0)
+		ret = VOLT__SYS(s->rt, listen, s->fd, backlog);
 	volt__source_put(s);
 	return ret;
 }
 
-int volt__with_fd(struct volt_handle h, int (*fn)(int fd, void *arg), void *arg)
+int volt__with_source(struct volt_handle h, int (*fn)(struct volt__source *s, void *arg),
+		      void *arg)
 {
 	struct volt__source *s = volt__source_get(h);
 	int ret;
 
 	if (!s)
 		return -EBADF;
-	ret = fn(s->fd, arg);
+	ret = fn(s, arg);
 	volt__source_put(s);
 	return ret;
 }

@@ -37,7 +37,8 @@ int volt__socket_open(struct volt_rt *rt, int family, int type, enum volt__sourc
 /* Binds (and for listeners, listens) an open socket. 0 or -errno. */
 int volt__socket_bind(struct volt_handle h, const struct volt_addr *addr, int backlog);
 
-/* fn(fd, arg) on h's descriptor, holding a reference meanwhile; -EBADF if stale. */
-int volt__with_fd(struct volt_handle h, int (*fn)(int fd, void *arg), void *arg);
+/* fn(s, arg) on h's source, holding a reference meanwhile; -EBADF if stale. */
+int volt__with_source(struct volt_handle h, int (*fn)(struct volt__source *s, void *arg),
+		      void *arg);
 
 #endif /* VOLT_NET_OP_H */

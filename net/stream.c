@@ -9,6 +9,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include "core/rt.h"
 #include "drivers/source.h"
 #include "net/op.h"
 
@@ -27,65 +28,65 @@ int volt_udp_close(struct volt_udp u)
 	return volt__source_close(u.h);
 }
 
-static int fd_of(int fd, void *arg)
+static int fd_of(struct volt__source *s, void *arg)
 {
 	(void)arg;
-	return fd;
+	return s->fd;
 }
 
 int volt_handle_fd(struct volt_handle h)
 {
-	return volt__with_fd(h, fd_of, NULL);
+	return volt__with_source(h, fd_of, NULL);
 }
 
-static int local_of(int fd, void *arg)
+static int local_of(struct volt__source *s, void *arg)
 {
 	struct volt_addr *a = arg;
 
 	a->len = sizeof(a->u);
-	return getsockname(fd, &a->u.sa, &a->len) ? -errno : 0;
+	return VOLT__SYS(s->rt, getsockname, s->fd, &a->u.sa, &a->len);
 }
 
-static int peer_of(int fd, void *arg)
+static int peer_of(struct volt__source *s, void *arg)
 {
 	struct volt_addr *a = arg;
 
 	a->len = sizeof(a->u);
-	return getpeername(fd, &a->u.sa, &a->len) ? -errno : 0;
+	return VOLT__SYS(s->rt, getpeername, s->fd, &a->u.sa, &a->len);
 }
 
 int volt_local_addr(struct volt_handle h, struct volt_addr *out)
 {
-	return out ? volt__with_fd(h, local_of, out) : -EINVAL;
+	return out ? volt__with_source(h, local_of, out) : -EINVAL;
 }
 
 int volt_peer_addr(struct volt_handle h, struct volt_addr *out)
 {
-	return out ? volt__with_fd(h, peer_of, out) : -EINVAL;
+	return out ? volt__with_source(h, peer_of, out) : -EINVAL;
 }
 
-static int shutdown_of(int fd, void *arg)
+static int shutdown_of(struct volt__source *s, void *arg)
 {
-	return shutdown(fd, *(int *)arg) ? -errno : 0;
+	return VOLT__SYS(s->rt, shutdown, s->fd, *(int *)arg);
 }
 
 int volt_stream_shutdown(struct volt_stream s, int how)
 {
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
 		return -EINVAL;
-	return volt__with_fd(s.h, shutdown_of, &how);
+	return volt__with_source(s.h, shutdown_of, &how);
 }
 
-static int nodelay_of(int fd, void *arg)
+static int nodelay_of(struct volt__source *s, void *arg)
 {
 	int on = *(bool *)arg;
 
-	return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) ? -errno : 0;
+	return VOLT__SYS(s->rt, setsockopt, s->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 }
 
 int volt_tcp_nodelay(struct volt_stream s, bool on)
 {
-	return volt__with_fd(s.h, nodelay_of, &on);
+	return volt__with_source(s.h, nodelay_of, &on);
 }
 
 /* ------------------------------------------------------- read and write */

@@ -71,11 +71,8 @@ static struct volt_future *connect_future(struct volt_io_op *f, struct volt_rt *
 		f->flags = VOLT__OPF_STARTED | VOLT__OPF_DONE;
 		return fut;
 	}
-	if (!unix_domain) {
-		int one = 1, fd = volt_handle_fd(h);
-
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	}
+	if (!unix_domain)
+		(void)volt_tcp_nodelay((struct volt_stream){ h }, true);
 	return fut;
 }
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 
+#include "core/rt.h"
 #include "drivers/source.h"
 #include "net/op.h"
 
@@ -37,18 +38,18 @@ int volt_udp_bind(struct volt_rt *rt, const char *addr, struct volt_udp *out)
 	return ret ? ret : volt_udp_bind_addr(rt, &a, out);
 }
 
-static int connect_of(int fd, void *arg)
+static int connect_of(struct volt__source *s, void *arg)
 {
 	const struct volt_addr *peer = arg;
 
-	return connect(fd, &peer->u.sa, peer->len) ? -errno : 0;
+	return VOLT__SYS(s->rt, connect, s->fd, &peer->u.sa, peer->len);
 }
 
 int volt_udp_connect(struct volt_udp u, const struct volt_addr *peer)
 {
 	if (!peer || volt_addr_port(peer) == 0)
 		return -EINVAL;
-	return volt__with_fd(u.h, connect_of, (void *)peer);
+	return volt__with_source(u.h, connect_of, (void *)peer);
 }
 
 static bool bad(const void *buf, size_t len)
