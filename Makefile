@@ -140,6 +140,16 @@ $(eval $(call tree,tsan,$(B)/tsan,$(CC),$(VOLT_CFLAGS) $(WARNFLAGS) $(TSAN_CFLAG
 $(eval $(call tree,asan,$(B)/asan,$(CC),$(VOLT_CFLAGS) $(WARNFLAGS) $(ASAN_CFLAGS) $(EXTRA_CFLAGS)))
 $(eval $(call tree,clang,$(B)/clang,$(CLANG),$(VOLT_CFLAGS) $(filter-out -Werror,$(WARNFLAGS)) -Werror $(CFLAGS) $(EXTRA_CFLAGS)))
 
+# Allocation-failure injection (tests/alloc_fault.c): the test runners route
+# the allocators, mmap and pthread_create through counting wrappers that can
+# fail the n-th call. Only the runners: libvolt.so and the examples link as
+# they are. (A runner linked without these flags still links; its
+# allocation-failure tests skip.)
+ALLOC_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free \
+	-Wl,--wrap=posix_memalign,--wrap=aligned_alloc,--wrap=strdup,--wrap=strndup \
+	-Wl,--wrap=mmap,--wrap=munmap,--wrap=pthread_create
+$(rel_TEST) $(tsan_TEST) $(asan_TEST) $(clang_TEST): LDLIBS += $(ALLOC_WRAP)
+
 # The queue model checker (tests/model, docs/model-checking.md): build/model/
 # is the library with a scheduling point before every atomic op (VOLT_CHAOS)
 # and build/model/volt-model; each planted bug gets its own tree,
@@ -164,9 +174,38 @@ MODEL_BINS := $(foreach t,$(MODEL_TREES),$($(t)_TEST))
 # Model threads must not sleep on a lock: the scheduler wraps lock and unlock.
 $(MODEL_BINS): LDLIBS += -Wl,--wrap=pthread_mutex_lock,--wrap=pthread_mutex_unlock
 
+# The chaos build (core/chaos.c, tests/chaos/): the library and the test
+# runner with a seeded yield, spin or sleep at some atomic ops, on real
+# threads: build/chaos/, and build/chaos-tsan/ for CHAOS_TSAN=1 (the same
+# under ThreadSanitizer). `make test-chaos` runs the concurrency tests that
+# CHAOS_TESTS names over CHAOS_SEEDS random seeds (3: about 3 minutes here).
+CHAOS_CFLAGS := -O1 -g -DVOLT_CHAOS -DVOLT_CHAOS_RANDOM
+$(eval $(call tree,chaos,$(B)/chaos,$(CC),$(VOLT_CFLAGS) $(WARNFLAGS) $(CHAOS_CFLAGS) $(EXTRA_CFLAGS)))
+$(eval $(call tree,chaos_tsan,$(B)/chaos-tsan,$(CC),$(VOLT_CFLAGS) $(WARNFLAGS) $(CHAOS_CFLAGS) \
+	-fsanitize=thread -DVOLT_SANITIZE=1 $(EXTRA_CFLAGS)))
+CHAOS_SEEDS ?= 3
+CHAOS_TESTS ?= sched_queue policy_ spawn_join_many remote_spawn knob_ cancel wake chan_ mpsc_ \
+	oneshot_ sync_ shutdown_ broadcast_ watch_ select_ group_ blocking_ time_ join_ detach net_stream
+CHAOS_BIN = $(if $(filter 1,$(CHAOS_TSAN)),$(chaos_tsan_TEST),$(chaos_TEST))
+# The teeth check (tests/chaos/teeth.sh): planted bugs built twice, with the
+# chaos points (build/chaos-mutant-NAME/) and without (build/plain-mutant-NAME/).
+CHAOS_TEETH := notify_wait_no_cas vyukov_push_publish_before_copy
+define chaos_teeth_trees
+$(call tree,chaos_mutant_$(1),$(B)/chaos-mutant-$(subst _,-,$(1)),$(CC),$(VOLT_CFLAGS) $(WARNFLAGS) \
+	$(CHAOS_CFLAGS) -DVOLT_MUTANT_$(2) $(EXTRA_CFLAGS))
+$(call tree,plain_mutant_$(1),$(B)/plain-mutant-$(subst _,-,$(1)),$(CC),$(VOLT_CFLAGS) $(WARNFLAGS) \
+	-O1 -g -DVOLT_MUTANT_$(2) $(EXTRA_CFLAGS))
+endef
+$(foreach m,$(CHAOS_TEETH),$(eval $(call chaos_teeth_trees,$(m),$(shell echo $(m) | tr a-z A-Z))))
+CHAOS_TEETH_BINS := $(foreach m,$(CHAOS_TEETH),$(chaos_mutant_$(m)_TEST) $(plain_mutant_$(m)_TEST))
+$(chaos_OBJ) $(chaos_TEST_OBJ) $(foreach m,$(CHAOS_TEETH),$(chaos_mutant_$(m)_OBJ) \
+	$(chaos_mutant_$(m)_TEST_OBJ) $(plain_mutant_$(m)_OBJ) $(plain_mutant_$(m)_TEST_OBJ)): | deps
+$(chaos_tsan_OBJ) $(chaos_tsan_TEST_OBJ): | deps-san
+
 # ------------------------------------------------------------------ targets
 
 .PHONY: all deps deps-san deps-clang deps-cross test test-tsan test-asan test-model test-harness \
+	test-chaos test-chaos-teeth test-reliability \
 	test-context test-context-cross test-valgrind deps-valgrind warn-clang examples test-net-examples \
 	experiments compare deps-compare reproduce deps-repro plots paper test-paper deps-plots deps-paper \
 	install uninstall test-install help clean FORCE
@@ -204,12 +243,19 @@ $(LIB_LINKS): $(LIB_SO)
 	ln -sf $(notdir $<) $@
 
 test: test-install $(rel_TEST) test-model test-context test-harness test-paper \
-	test-net-examples ## build and run the test suite (TESTARGS=filters)
+	test-net-examples test-sim ## build and run the test suite (TESTARGS=filters)
 	$(call run_tests,rel)
 
 # The network examples end to end on loopback, each driver, ring and sim.
 test-net-examples: $(EXAMPLES) | deps ## run the echo, HTTP and chat examples against python3 and curl clients
 	@sh tests/net_examples.sh $(B)
+
+# The echo and chat examples, unchanged, in the deterministic simulation (the
+# sim driver's network with scripted peers and seeded faults, the sim policy,
+# the virtual clock; docs/simulation.md). SEEDS=200 for the long run.
+.PHONY: test-sim
+test-sim: $(EXAMPLES) | deps ## run the echo and chat examples on the simulated network, SEEDS seeds (default 10)
+	@SEEDS='$(SEEDS)' FIRST_SEED='$(FIRST_SEED)' sh tests/sim_examples.sh $(B)
 
 # The harness's unit tests, then a tiny suite end to end into build/smoke/.
 test-harness: $(EXPERIMENTS) | deps deps-plots ## unit-test the harness; run the smoke suite end to end
@@ -263,6 +309,16 @@ deps-valgrind:
 test-model: $(MODEL_BINS) ## model-check the queues over many seeds; each planted bug must be caught
 	@sh tests/model/run.sh $(model_TEST) $(foreach m,$(MUTANTS),$(mutant_$(m)_TEST))
 
+# Each seed's run prints its seed; a failure prints the command that replays it.
+test-chaos: $(CHAOS_BIN) ## run the concurrency tests in the chaos build over CHAOS_SEEDS seeds (3)
+	@$(if $(filter 1,$(CHAOS_TSAN)),$(TSAN_ENV)) CHAOS_SEEDS=$(CHAOS_SEEDS) CHAOS_RUN_LIMIT=$(TEST_TIMEOUT) \
+		VOLT_TEST_TIMEOUT_SCALE=$${VOLT_TEST_TIMEOUT_SCALE:-0.5} \
+		sh tests/chaos/run.sh $(CHAOS_BIN) $(CHAOS_TESTS)
+
+# Planted bugs with and without the chaos points: the chaos build must catch them.
+test-chaos-teeth: $(CHAOS_TEETH_BINS) ## the chaos build catches planted bugs the plain build misses
+	@sh tests/chaos/teeth.sh $(B)
+
 test-tsan: $(tsan_TEST) ## run the tests under ThreadSanitizer (build/tsan/)
 	$(call run_tests,tsan,$(TSAN_ENV))
 
@@ -271,6 +327,71 @@ test-asan: $(asan_TEST) ## run the tests under AddressSanitizer+UBSan+LSan (buil
 
 warn-clang: $(clang_LIB) $(clang_TEST) ## build library and tests with clang -Werror (build/clang/)
 	@echo "warn-clang: library and tests build warning-free with $(CLANG)"
+
+# libFuzzer targets (tests/fuzz/README.md). build/fuzz/ is the library built
+# with clang, ASan+UBSan and the fuzzer's coverage (fuzzer-no-link); each
+# tests/fuzz/fuzz_NAME.c is linked with libFuzzer's main into
+# build/fuzz/fuzz_NAME. Each planted bug of FUZZ_MUTANTS (NAME:TARGET) gets
+# its own tree, build/fuzz-mutant-NAME/, with -DVOLT_MUTANT_<NAME in capitals>
+# and that target linked against it (fuzz-teeth). libFuzzer's runtime is in
+# libclang-rt-14-dev (libfuzzer-14-dev is the standalone libFuzzer.a, not needed).
+FUZZ_DEPS := $(DEPS) clang libclang-rt-14-dev
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRC))
+FUZZ_CFLAGS := -O1 -g -DVOLT_SANITIZE=1 -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SECS ?= 60
+FUZZ_TEETH_SECS ?= 60
+FUZZ_MUTANTS := wheel_level_by_distance:fuzz_timer wheel_slot_rounded_up:fuzz_timer \
+	vyukov_close_ignored_by_push:fuzz_chan chan_cancel_drops_wake:fuzz_chan \
+	chan_close_wakes_receivers_only:fuzz_chan
+# $(call fuzz_tree,NAME,DIR,FLAGS): the library in DIR and DIR/fuzz_% from tests/fuzz/.
+define fuzz_tree
+$(call tree,$(1),$(2),$(CLANG),$(VOLT_CFLAGS) $(WARNFLAGS) $(FUZZ_CFLAGS) $(3) $(EXTRA_CFLAGS),$(FUZZ_SRC))
+$(2)/fuzz_%: $(2)/obj/tests/fuzz/fuzz_%.o $$($(1)_LIB)
+	$(CLANG) $$($(1)_FLAGS) -fsanitize=fuzzer $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+$$($(1)_OBJ) $$($(1)_TEST_OBJ): | deps-fuzz
+endef
+fuzz_mname = $(word 1,$(subst :, ,$(1)))
+fuzz_mdir = $(B)/fuzz-mutant-$(subst _,-,$(call fuzz_mname,$(1)))
+$(eval $(call fuzz_tree,fuzz,$(B)/fuzz))
+$(foreach p,$(FUZZ_MUTANTS),$(eval $(call fuzz_tree,fuzz_mutant_$(call fuzz_mname,$(p)),\
+	$(call fuzz_mdir,$(p)),-DVOLT_MUTANT_$(shell echo $(call fuzz_mname,$(p)) | tr a-z A-Z))))
+FUZZ_BINS := $(patsubst %,$(B)/fuzz/%,$(FUZZ_NAMES))
+FUZZ_MUTANT_BINS := $(foreach p,$(FUZZ_MUTANTS),$(call fuzz_mdir,$(p))/$(word 2,$(subst :, ,$(p))))
+.PHONY: fuzz test-fuzz fuzz-merge fuzz-teeth deps-fuzz
+
+deps-fuzz:
+	@sh scripts/deps.sh $(FUZZ_DEPS)
+
+fuzz: $(FUZZ_BINS) ## build the libFuzzer targets of tests/fuzz/ with clang into build/fuzz/
+	@echo "fuzz: $(FUZZ_BINS)"
+
+test-fuzz: $(FUZZ_BINS) ## run each fuzz target FUZZ_SECS s (default 60), 2 at a time; a crash fails
+	@sh tests/fuzz/run.sh $(FUZZ_SECS) $(B)/fuzz/work $(FUZZ_BINS)
+
+fuzz-merge: $(FUZZ_BINS) ## add what the last test-fuzz found (new coverage only) to tests/fuzz/corpus/
+	@for t in $(FUZZ_NAMES); do \
+		[ -d $(B)/fuzz/work/$$t/corpus ] || continue; \
+		mkdir -p tests/fuzz/corpus/$$t; \
+		$(B)/fuzz/$$t -merge=1 tests/fuzz/corpus/$$t $(B)/fuzz/work/$$t/corpus 2>&1 | \
+			sed -n "s|^MERGE-OUTER: \([0-9]*\) new files.*|$$t: \1 new files|p"; \
+	done
+
+fuzz-teeth: $(FUZZ_MUTANT_BINS) ## each fuzz oracle catches its planted bug within FUZZ_TEETH_SECS s
+	@sh tests/fuzz/teeth.sh $(FUZZ_TEETH_SECS) $(B)/fuzz/teeth $(FUZZ_MUTANT_BINS)
+
+# Everything of docs/reliability.md in one run (CI runs it; ~10 minutes here):
+# the models over MODEL_SEEDS seeds with every planted bug caught, the chaos
+# build and its teeth, the simulation over SIM_SEEDS seeds, the fault and
+# allocation-failure scenarios and the bad-input table (release and ASan),
+# each fuzz target FUZZ_SECS s and its planted bugs, the short soak. Figures
+# go to RELIABILITY_OUT/summary.{json,md} (tests/reliability/run.sh).
+RELIABILITY_OUT ?= results/reliability/latest
+RELIABILITY_BINS := $(rel_TEST) $(asan_TEST) $(EXAMPLES) $(EXPERIMENTS) $(MODEL_BINS) $(chaos_TEST) \
+	$(CHAOS_TEETH_BINS) $(FUZZ_BINS) $(FUZZ_MUTANT_BINS)
+test-reliability: $(RELIABILITY_BINS) | deps-san deps-fuzz ## models, chaos, sim, faults, fuzz, soak; figures in RELIABILITY_OUT
+	@MAKE='$(MAKE)' sh tests/reliability/run.sh $(RELIABILITY_OUT)
 
 examples: $(EXAMPLES) ## build examples/*.c into build/examples/
 

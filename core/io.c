@@ -28,7 +28,10 @@
  * The virtual clock (VOLT_CLOCK=virtual) jumps to the next deadline when
  * every worker is idle; with operations pending on real sockets it first
  * waits until 1 ms of real time passes with no event, so a timeout on a
- * loopback read does not fire before the bytes that are on their way.
+ * loopback read does not fire before the bytes that are on their way. A
+ * driver with next_event (sim) has no bytes on their way outside the
+ * process: the clock never waits for it, and jumps no further than its
+ * next event.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -174,8 +177,9 @@ bool volt__io_hold_clock(struct volt_rt *rt)
 {
 	struct volt__io *io = &rt->io;
 
-	/* relaxed: both are samples; a stale one delays the clock by 1 ms at most */
-	if (!io->ops || volt__load(&io->pending, RELAXED) <= 0)
+	/* relaxed: both are samples; a stale one delays the clock by 1 ms at most.
+	 * A driver that knows its next event (sim) has nothing in flight outside. */
+	if (!io->ops || io->ops->next_event || volt__load(&io->pending, RELAXED) <= 0)
 		return false;
 	uint64_t seen = volt__load(&io->events, RELAXED);
 
@@ -186,6 +190,13 @@ void volt__io_pending(struct volt_rt *rt, int delta)
 {
 	/* relaxed: a count the virtual clock samples */
 	volt__fetch_add(&rt->io.pending, delta, RELAXED);
+}
+
+uint64_t volt__io_next_event(struct volt_rt *rt)
+{
+	struct volt__io *io = &rt->io;
+
+	return io->ops && io->ops->next_event ? io->ops->next_event(io->drv) : UINT64_MAX;
 }
 
 bool volt__io_has_events(struct volt_rt *rt)

@@ -53,6 +53,12 @@ bool volt__io_hold_clock(struct volt_rt *rt);
 /* Counts an operation into or out of io->pending. */
 void volt__io_pending(struct volt_rt *rt, int delta);
 
+/*
+ * Virtual clock: the time (rt's clock) of the next event the driver will
+ * make happen by itself (the sim driver's network), UINT64_MAX if none.
+ */
+uint64_t volt__io_next_event(struct volt_rt *rt);
+
 /* True if the driver has completions to reap, known without a system call. */
 bool volt__io_has_events(struct volt_rt *rt);
 

@@ -11,7 +11,7 @@
 	X(polls) X(tasks_run) X(tasks_done) X(steals_tried) X(steals_won)          \
 	X(tasks_stolen) X(parks) X(unparks) X(noop_wakes) X(global_pops)           \
 	X(lifo_hits) X(budget_exhausted) X(overflow_moves) X(remote_spawns)   \
-	X(timers_fired) X(timer_wakes)
+	X(timers_fired) X(timer_wakes) X(tasks_spawned)
 
 int volt_metrics_worker(const struct volt_rt *rt, unsigned w, struct volt_worker_metrics *out)
 {

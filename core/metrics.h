@@ -24,6 +24,7 @@ struct volt__metrics {
 	_Atomic uint64_t remote_spawns; /* the one counter bumped by any thread (RMW) */
 	_Atomic uint64_t timers_fired;
 	_Atomic uint64_t timer_wakes;
+	_Atomic uint64_t tasks_spawned; /* from this worker; spawns from outside are remote_spawns */
 };
 
 #endif /* VOLT_CORE_METRICS_H */

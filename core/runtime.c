@@ -8,7 +8,11 @@
  * is in), then, alone, scan the task slabs and drop the future
  * of every task that has not completed, exactly once, through the same
  * completion path a cancelled task takes (join waiters and groups see it
- * cancelled). Only then are the policy's queues and the memory freed.
+ * cancelled). Only then are the policy's queues and the memory freed;
+ * sockets still open are closed with the I/O driver (core/io.c). Last, the
+ * runtime leaves the registry of live runtimes (core/live.h), so a handle
+ * used after volt_rt_free answers -ESHUTDOWN instead of following the
+ * freed pointer.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +22,7 @@
 #include <unistd.h>
 
 #include "core/futex.h"
+#include "core/live.h"
 #include "core/rt.h"
 #include "core/task.h"
 
@@ -77,6 +82,7 @@ static void rt_destroy(struct volt_rt *rt, bool sched_ready)
 	free(rt->workers);
 	free(rt->metrics);
 	free((char *)rt->cfg.trace);
+	volt__live_remove(rt); /* its handles answer -ESHUTDOWN from here on */
 	free(rt);
 }
 
@@ -200,6 +206,12 @@ int volt_rt_new(const struct volt_config *ucfg, struct volt_rt **out)
 	/* acquire: pairs with each worker's release once it is pinned */
 	for (uint32_t s; (s = volt__load(&rt->started, ACQUIRE)) < n;)
 		volt__futex_wait(&rt->started, s);
+	ret = volt__live_add(rt); /* what its handles check before following rt */
+	if (ret) {
+		stop_workers(rt, n);
+		rt_destroy(rt, true);
+		return ret;
+	}
 	*out = rt;
 	return 0;
 }

@@ -145,10 +145,12 @@ int volt__spawn_with(struct volt_rt *rt, struct volt_group *g, const struct volt
 			return ret;
 		}
 	}
-	if (w)
+	if (w) {
 		VOLT__TRACE(&w->trace, VOLT__TR_SPAWN, (uintptr_t)t);
-	else
+		volt__count(&rt->metrics[w->idx].tasks_spawned);
+	} else {
 		volt__fetch_add(&rt->metrics[0].remote_spawns, 1, RELAXED); /* a statistic */
+	}
 	if (join)
 		*join = (struct volt_join *)t;
 	volt__schedule(rt, w, t, w ? VOLT__PUSH_SPAWN : VOLT__PUSH_REMOTE);
@@ -309,9 +311,12 @@ bool volt_join_is_done(const struct volt_join *j)
 	return volt__load(&join_task(j)->state, ACQUIRE) & VOLT__T_COMPLETE;
 }
 
-void volt_join_cancel(struct volt_join *j)
+int volt_join_cancel(struct volt_join *j)
 {
+	if (!j)
+		return -EINVAL;
 	volt__task_cancel(join_task(j));
+	return 0;
 }
 
 void volt_join_detach(struct volt_join *j)

@@ -47,6 +47,7 @@
 #define MASK (VOLT__WHEEL_SLOTS - 1)
 #define DUE VOLT__WHEEL_LEVELS
 #define FAR (VOLT__WHEEL_LEVELS + 1)
+#define NONE (VOLT__WHEEL_LEVELS + 2) /* next_event: no event at all */
 #define TOP VOLT__WHEEL_LEVELS /* the level above the highest: its blocks are the wheel's */
 #define DRAIN_MIN 256    /* a slot this small cascades at once (~40 us) */
 #define DRAIN_BATCH 2048 /* timers moved ahead per advance (~300 us) */
@@ -108,7 +109,11 @@ uint64_t volt__wheel_insert(struct volt__wheel *w, struct volt__timer *t)
 	}
 	/* the lowest level whose two blocks (now's and the next) hold `when` */
 	for (level = 0; level < VOLT__WHEEL_LEVELS; level++)
+#ifdef VOLT_MUTANT_WHEEL_LEVEL_BY_DISTANCE /* planted bug (tests/fuzz): a distance is not a block */
+		if (when - w->now < 2 * slot_ticks(level + 1))
+#else
 		if (slot_no(when, level + 1) - slot_no(w->now, level + 1) <= 1)
+#endif
 			break;
 	if (level == VOLT__WHEEL_LEVELS) {
 		t->level = FAR;
@@ -116,7 +121,11 @@ uint64_t volt__wheel_insert(struct volt__wheel *w, struct volt__timer *t)
 		return (slot_no(w->now, TOP) + 1) << (BITS * TOP);
 	}
 
+#ifdef VOLT_MUTANT_WHEEL_SLOT_ROUNDED_UP /* planted bug (tests/fuzz): level >= 1 one slot late */
+	unsigned p = parity(when, level), slot = (unsigned)((slot_no(when, level) + !!level) & MASK);
+#else
 	unsigned p = parity(when, level), slot = (unsigned)(slot_no(when, level) & MASK);
+#endif
 
 	t->level = (uint8_t)level;
 	t->slot = (uint8_t)slot;
@@ -161,18 +170,24 @@ static uint64_t level_next(const struct volt__wheel *w, unsigned level)
 }
 
 /* The earliest event: a due timer (now), a slot start, or the next top block
- * if far timers wait; its level in *level (FAR for the block, DUE). */
+ * if far timers wait; its level in *level (FAR for the block, DUE), or
+ * UINT64_MAX and NONE when the wheel is empty (a slot may start at
+ * UINT64_MAX too, so the tick alone does not tell). */
 static uint64_t next_event(const struct volt__wheel *w, unsigned *level)
 {
 	uint64_t next = UINT64_MAX;
 
-	*level = DUE;
-	if (w->due)
+	*level = NONE;
+	if (w->due) {
+		*level = DUE;
 		return w->now;
+	}
 	for (unsigned l = 0; l < VOLT__WHEEL_LEVELS; l++) {
 		uint64_t t = level_next(w, l);
+		bool occupied = w->occupied[l][0] | w->occupied[l][1];
 
-		if (t < next) {
+		/* a level-0 slot can start at UINT64_MAX, level_next's "none" */
+		if (t < next || (occupied && *level == NONE)) {
 			next = t;
 			*level = l;
 		}
@@ -280,8 +295,8 @@ size_t volt__wheel_advance(struct volt__wheel *w, uint64_t to, size_t max,
 		uint64_t next = next_event(w, &level);
 		struct volt__timer *list;
 
-		if (next > to)
-			break;
+		if (next > to || level == NONE)
+			break; /* (without NONE, advancing to UINT64_MAX never ended) */
 		w->now = next;
 		if (level == DUE) {
 			list = w->due;

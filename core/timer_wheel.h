@@ -50,7 +50,8 @@ uint64_t volt__wheel_next(const struct volt__wheel *w);
 
 /*
  * Moves time towards `to` (never backwards) and calls fire(t, arg) for every
- * timer whose deadline is <= to, in deadline order, each unlinked first.
+ * timer whose deadline is <= to, in deadline order (timers whose deadline
+ * had already come when inserted fire first, in any order), each unlinked first.
  * Stops after `max` timers fired (time then stays at the last deadline
  * fired, so a further call carries on); otherwise time ends at `to`.
  * Returns how many fired.

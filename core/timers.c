@@ -46,9 +46,10 @@
  * The virtual clock (cfg.clock). Time moves only when the last worker to go
  * to sleep finds every other worker asleep, no work queued, and no job in
  * the blocking pool: it moves the clock to the earliest deadline (read
- * exactly, under the locks) and goes back to fire it. So a test of hours of
- * timers runs in microseconds, and under the one-worker `sim` policy the
- * run is a function of the seed. While a blocking job runs the clock holds
+ * exactly, under the locks), or to the I/O driver's next event if that is
+ * earlier (the sim driver's network, volt__io_next_event), and goes back to
+ * fire it. So a test of hours of timers runs in microseconds, and under the
+ * one-worker `sim` policy the run is a function of the seed. While a blocking job runs the clock holds
  * and the last sleeper looks again every millisecond of real time.
  */
 #include <errno.h>
@@ -328,13 +329,16 @@ static uint64_t park_virtual(struct volt_rt *rt, bool last)
 	if (!last)
 		return VOLT__PARK_FOREVER;
 	uint64_t next = next_exact(tm);
+	uint64_t to = next > UINT64_MAX / NS_PER_TICK ? UINT64_MAX : next * NS_PER_TICK;
+	/* a driver with events of its own (sim): the earlier of the two */
+	uint64_t io_next = volt__io_next_event(rt);
 
-	if (next == UINT64_MAX)
+	if (io_next < to)
+		to = io_next;
+	if (to == UINT64_MAX)
 		return VOLT__PARK_FOREVER;
 	if (volt__blocking_busy(&rt->blocking) || volt__io_hold_clock(rt))
 		return monotonic_ns() + BLOCKING_RECHECK_NS;
-
-	uint64_t to = next > UINT64_MAX / NS_PER_TICK ? UINT64_MAX : next * NS_PER_TICK;
 
 	/* release: pairs with the acquire in volt__clock_ns */
 	if (to > volt__load(&tm->virtual_ns, RELAXED))

@@ -160,7 +160,10 @@ static void park(struct volt__worker *w)
 		idle_without_parking(w);
 		return;
 	}
-	if (rt->cfg.park_spin_ns && spin_for_work(rt, rt->cfg.park_spin_ns))
+	/* The spin waits for other threads to hand over work; with one worker on
+	 * the virtual clock (a simulation) that is rare, and it burns real time. */
+	if (rt->cfg.park_spin_ns && !(rt->nworkers == 1 && rt->timers.virtual_clock) &&
+	    spin_for_work(rt, rt->cfg.park_spin_ns))
 		return;
 	if (w->searching)
 		stop_searching(w);

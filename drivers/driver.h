@@ -125,6 +125,12 @@ struct volt__driver_ops {
 	bool (*has_events)(struct volt__driver *d);
 	/* The system calls its sockets use (drivers/sys.h); NULL: the process's. */
 	const struct volt__sys *sys;
+	/*
+	 * The time (rt's clock, ns) of the next event the driver makes happen
+	 * by itself, UINT64_MAX for none: the virtual clock jumps no further
+	 * (core/timers.c). NULL: events come from the kernel (drivers/sim.c has it).
+	 */
+	uint64_t (*next_event)(struct volt__driver *d);
 };
 
 extern const struct volt__driver_ops volt__driver_epoll;

@@ -15,6 +15,12 @@
  * direction, under the source's lock); an event moves their wakers out and
  * wakes them after the lock is released. Closing a source wakes them all;
  * they find CLOSING set and complete with -ECANCELED.
+ *
+ * epoll_ctl and the waits go through the runtime's system-call table
+ * (drivers/sys.h), so a fault shim can fail them: a failed registration
+ * fails the operation that made the descriptor, and a wait that fails
+ * (EINTR) dispatches nothing and is simply called again by its poller.
+ * The eventfd behind unpark is the driver's own and stays a plain call.
  */
 #include <errno.h>
 #include <limits.h>
@@ -31,6 +37,9 @@
 #define MAX_EVENTS 256
 #define UNPARK_TAG UINT64_MAX
 #define TICK_ONE 0x100u
+
+/* d's runtime's table's `call` (set before init runs: core/io.c). */
+#define SYS(d, call, ...) ((d)->rt->io.sys->call((d), __VA_ARGS__))
 
 struct volt__driver {
 	struct volt_rt *rt;
@@ -51,8 +60,10 @@ static int epoll_init(struct volt_rt *rt, struct volt__driver **out)
 	d->rt = rt;
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	d->evfd = d->epfd < 0 ? -1 : eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (d->epfd < 0 || d->evfd < 0 || epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->evfd, &ev))
+	if (d->epfd < 0 || d->evfd < 0)
 		ret = -errno;
+	else
+		ret = SYS(d, epoll_ctl, d->epfd, EPOLL_CTL_ADD, d->evfd, &ev);
 	if (ret) {
 		if (d->evfd >= 0)
 			close(d->evfd);
@@ -81,7 +92,7 @@ static int epoll_attach(struct volt__driver *d, struct volt__source *s)
 		.data.u64 = (uint64_t)s->index << 32 | gen,
 	};
 
-	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, s->fd, &ev) ? -errno : 0;
+	return SYS(d, epoll_ctl, d->epfd, EPOLL_CTL_ADD, s->fd, &ev);
 }
 
 /* Wakes every waiter of the directions in `dirs`; 1 if there was one. */
@@ -224,14 +235,16 @@ static int epoll_poll(struct volt__driver *d, uint64_t deadline_ns)
 		ts.tv_sec = (time_t)(left / 1000000000ull);
 		ts.tv_nsec = (long)(left % 1000000000ull);
 	}
-	n = d->no_pwait2 ? -1 : epoll_pwait2(d->epfd, d->events, MAX_EVENTS, tsp, NULL);
-	if (d->no_pwait2 || (n < 0 && errno == ENOSYS)) {
+	n = d->no_pwait2 ? -ENOSYS : SYS(d, epoll_pwait2, d->epfd, d->events, MAX_EVENTS, tsp);
+	if (n == -ENOSYS) {
 		/* before 5.11, or under valgrind 3.19: ms resolution, rounded up */
 		d->no_pwait2 = true;
 		long long ms = tsp ? (long long)ts.tv_sec * 1000 + (ts.tv_nsec + 999999) / 1000000 : -1;
 
-		n = epoll_wait(d->epfd, d->events, MAX_EVENTS, ms > INT_MAX ? INT_MAX : (int)ms);
+		n = SYS(d, epoll_wait, d->epfd, d->events, MAX_EVENTS,
+			ms > INT_MAX ? INT_MAX : (int)ms);
 	}
+	/* n < 0 (EINTR): nothing to dispatch; the poller calls again */
 	for (int i = 0; i < n; i++)
 		woken += dispatch(d, &d->events[i]);
 	return woken;

@@ -11,6 +11,13 @@
  * the last reference closes the descriptor, bumps the generation and puts
  * the slot on the free list. A descriptor number is therefore never used
  * after close(2), and a reused slot never answers to an old handle.
+ *
+ * Before a lookup follows h.rt it asks the registry of live runtimes
+ * (core/live.h) whether a runtime still lives there: a handle that outlived
+ * its runtime answers -ESHUTDOWN. Slot generations start at the registry's
+ * floor, which each table raises past its own generations when it is
+ * freed, so a handle of a dead runtime never matches a slot of a later one
+ * made at the same address.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +26,7 @@
 #include <unistd.h>
 
 #include "core/io.h"
+#include "core/live.h"
 #include "core/rt.h"
 #include "core/waitlist.h"
 
@@ -30,6 +38,7 @@ int volt__sources_init(struct volt__sources *t)
 	t->nfree = t->cap_free = 0;
 	atomic_init(&t->used, 0);
 	atomic_init(&t->open, 0);
+	t->gen_base = volt__live_gen_floor(); /* above every dead runtime's generations */
 	return -pthread_mutex_init(&t->lock, NULL);
 }
 
@@ -53,13 +62,23 @@ static int take_slot(struct volt__sources *t, uint32_t *index)
 	}
 	if (used == VOLT__SRC_CHUNK * VOLT__SRC_CHUNKS)
 		return -ENFILE;
+	/* room on the free list for every slot handed out: give_back never fails */
+	if (t->cap_free <= used) {
+		uint32_t cap = t->cap_free ? 2 * t->cap_free : 64;
+		uint32_t *f = realloc(t->free, cap * sizeof(*f));
+
+		if (!f)
+			return -ENOMEM;
+		t->free = f;
+		t->cap_free = cap;
+	}
 	if (used % VOLT__SRC_CHUNK == 0) {
 		struct volt__source *c = calloc(VOLT__SRC_CHUNK, sizeof(*c));
 
 		if (!c)
 			return -ENOMEM;
 		for (unsigned i = 0; i < VOLT__SRC_CHUNK; i++) {
-			atomic_init(&c[i].state, 1ull << 32); /* generation 1, closed */
+			atomic_init(&c[i].state, (uint64_t)t->gen_base << 32); /* closed */
 			c[i].index = used + i;
 		}
 		/* release: the initialised slots before the chunk pointer */
@@ -70,19 +89,10 @@ static int take_slot(struct volt__sources *t, uint32_t *index)
 	return 0;
 }
 
-static int give_back(struct volt__sources *t, uint32_t index)
+/* Under t->lock. Never fails: take_slot made room for every slot in use. */
+static void give_back(struct volt__sources *t, uint32_t index)
 {
-	if (t->nfree == t->cap_free) {
-		uint32_t cap = t->cap_free ? 2 * t->cap_free : 64;
-		uint32_t *f = realloc(t->free, cap * sizeof(*f));
-
-		if (!f)
-			return -ENOMEM;
-		t->free = f;
-		t->cap_free = cap;
-	}
 	t->free[t->nfree++] = index;
-	return 0;
 }
 
 int volt__source_open(struct volt_rt *rt, int fd, enum volt__source_kind kind,
@@ -122,7 +132,7 @@ int volt__source_open(struct volt_rt *rt, int fd, enum volt__source_kind kind,
 			close(s->reserve_fd);
 		(void)VOLT__SYS(rt, close, fd);
 		pthread_mutex_lock(&t->lock);
-		(void)give_back(t, index); /* cannot fail: the slot came from the table */
+		give_back(t, index);
 		pthread_mutex_unlock(&t->lock);
 		return ret;
 	}
@@ -141,7 +151,7 @@ struct volt__source *volt__source_at(struct volt__sources *t, uint32_t index)
 
 struct volt__source *volt__source_get(struct volt_handle h)
 {
-	if (!h.rt || !h.rt->io.ops)
+	if (!h.rt || !volt__live(h.rt) || !h.rt->io.ops)
 		return NULL;
 	struct volt__sources *t = &h.rt->io.sources;
 
@@ -176,8 +186,7 @@ static void finish_close(struct volt__source *s)
 	volt__store(&s->state, (uint64_t)gen << 32, RELEASE);
 	volt__fetch_sub(&t->open, 1, RELAXED); /* relaxed: a statistic */
 	pthread_mutex_lock(&t->lock);
-	/* out of memory: the slot stays unused until the runtime goes, never reused */
-	(void)give_back(t, s->index);
+	give_back(t, s->index);
 	pthread_mutex_unlock(&t->lock);
 }
 
@@ -196,12 +205,17 @@ void volt__source_put(struct volt__source *s)
 		finish_close(s);
 }
 
+int volt__source_error(struct volt_handle h)
+{
+	return h.rt && !volt__live(h.rt) ? -ESHUTDOWN : -EBADF;
+}
+
 int volt__source_close(struct volt_handle h)
 {
 	struct volt__source *s = volt__source_get(h);
 
 	if (!s)
-		return -EBADF;
+		return volt__source_error(h);
 	/* relaxed: the CAS decides */
 	uint64_t st = volt__load(&s->state, RELAXED);
 
@@ -233,6 +247,15 @@ void volt__sources_close_all(struct volt_rt *rt, struct volt__sources *t)
 
 void volt__sources_fini(struct volt__sources *t)
 {
+	/* relaxed: every source is closed and this thread is alone */
+	uint32_t used = volt__load(&t->used, RELAXED), max_gen = t->gen_base;
+
+	for (uint32_t i = 0; i < used; i++) {
+		uint32_t gen = volt__source_gen(volt__load(&slot(t, i)->state, RELAXED));
+
+		max_gen = gen > max_gen ? gen : max_gen;
+	}
+	volt__live_gen_retire(max_gen);
 	for (unsigned i = 0; i < VOLT__SRC_CHUNKS; i++)
 		free(atomic_load_explicit(&t->chunks[i], memory_order_relaxed));
 	free(t->free);

@@ -18,6 +18,7 @@ struct volt__sources {
 	uint32_t nfree, cap_free;
 	_Atomic uint32_t used; /* slots handed out at least once */
 	_Atomic uint32_t open; /* handles open now */
+	uint32_t gen_base;     /* every slot's first generation (core/live.h's floor) */
 };
 
 int volt__sources_init(struct volt__sources *t);
@@ -25,7 +26,10 @@ int volt__sources_init(struct volt__sources *t);
 /* Closes every handle still open (runtime shutdown). */
 void volt__sources_close_all(struct volt_rt *rt, struct volt__sources *t);
 
-/* Frees the table, once the driver has let go of every source. */
+/*
+ * Frees the table, once the driver has let go of every source, and raises
+ * the generation floor past every generation it handed out.
+ */
 void volt__sources_fini(struct volt__sources *t);
 
 /*
@@ -39,8 +43,14 @@ int volt__source_open(struct volt_rt *rt, int fd, enum volt__source_kind kind,
  * reference with volt__source_get before touching it. */
 struct volt__source *volt__source_at(struct volt__sources *t, uint32_t index);
 
-/* A reference to h's source, or NULL if h is stale, closing or bad. */
+/*
+ * A reference to h's source, or NULL if h is stale, closing or bad, or its
+ * runtime is gone (checked before h.rt is followed: core/live.h).
+ */
 struct volt__source *volt__source_get(struct volt_handle h);
+
+/* Why volt__source_get(h) failed: -ESHUTDOWN if h's runtime is gone, else -EBADF. */
+int volt__source_error(struct volt_handle h);
 
 /* One more reference to a source the caller already holds one on. */
 void volt__source_ref(struct volt__source *s);

@@ -5,9 +5,12 @@
  *
  * Each entry is the libc call with errno folded into the result: -errno on
  * failure, the call's value otherwise. errno is read at once, before
- * anything else can touch it.
+ * anything else can touch it. The io_uring entries are liburing's, which
+ * return -errno already; the kernel has no hooks, so those are NULL.
  */
 #include <errno.h>
+#include <liburing.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "core/rt.h"
@@ -113,6 +116,46 @@ static int p_getsockopt(struct volt__driver *d, int fd, int level, int name, voi
 	return (int)ret(getsockopt(fd, level, name, v, len));
 }
 
+static int p_epoll_ctl(struct volt__driver *d, int epfd, int op, int fd, struct epoll_event *ev)
+{
+	(void)d;
+	return (int)ret(epoll_ctl(epfd, op, fd, ev));
+}
+
+static int p_epoll_pwait2(struct volt__driver *d, int epfd, struct epoll_event *evs, int max,
+			  const struct timespec *timeout)
+{
+	(void)d;
+	return (int)ret(epoll_pwait2(epfd, evs, max, timeout, NULL));
+}
+
+static int p_epoll_wait(struct volt__driver *d, int epfd, struct epoll_event *evs, int max,
+			int timeout_ms)
+{
+	(void)d;
+	return (int)ret(epoll_wait(epfd, evs, max, timeout_ms));
+}
+
+static int p_uring_setup(struct volt__driver *d, unsigned entries, struct io_uring *ring,
+			 struct io_uring_params *p)
+{
+	(void)d;
+	return io_uring_queue_init_params(entries, ring, p);
+}
+
+static int p_uring_submit(struct volt__driver *d, struct io_uring *ring)
+{
+	(void)d;
+	return io_uring_submit(ring);
+}
+
+static int p_uring_enter(struct volt__driver *d, unsigned ring_fd, unsigned to_submit,
+			 unsigned min_complete, unsigned flags, void *arg, size_t argsz)
+{
+	(void)d;
+	return io_uring_enter2(ring_fd, to_submit, min_complete, flags, (sigset_t *)arg, argsz);
+}
+
 const struct volt__sys volt__sys_posix = {
 	.name = "posix",
 	.socket = p_socket,
@@ -130,6 +173,14 @@ const struct volt__sys volt__sys_posix = {
 	.getpeername = p_getpeername,
 	.setsockopt = p_setsockopt,
 	.getsockopt = p_getsockopt,
+	.epoll_ctl = p_epoll_ctl,
+	.epoll_pwait2 = p_epoll_pwait2,
+	.epoll_wait = p_epoll_wait,
+	.uring_setup = p_uring_setup,
+	.uring_submit = p_uring_submit,
+	.uring_enter = p_uring_enter,
+	.uring_sqe = NULL,
+	.uring_cqe = NULL,
 };
 
 /* acquire/release: a table installed by a test is complete before use */

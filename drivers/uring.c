@@ -62,10 +62,40 @@
  * by the thread that armed the poll, waking that thread too; and would need
  * a read to reset.) A reaped wake-up ends the poll call without waiting:
  * its caller looks at its token again.
+ *
+ * Retries. A CQE of -EAGAIN or -EINTR, or an -ECANCELED nobody asked for
+ * (the operation is still wanted and its source is not closing: a kernel
+ * cancels the requests of a thread that exits, for one), moved nothing:
+ * the kernel gave up before it took bytes or a connection. The task's
+ * next poll submits the operation again from the same record; after
+ * -EAGAIN behind a POLL_ADD for its direction, linked to it
+ * (IOSQE_IO_LINK), so a kernel that keeps saying -EAGAIN is waited on
+ * rather than spun on. After RETRY_MAX retries in a row the error is the
+ * operation's result. A dropped operation cancels that poll too, and a
+ * close's CANCEL_FD takes both.
+ *
+ * Refused submissions. io_uring_enter may refuse to submit (-EAGAIN: no
+ * memory for now; -EBUSY: the CQ overflowed until the poller reaps;
+ * -EINTR); the SQEs stay queued. submit_now tries again a few times,
+ * yielding; what is still queued then keeps the flush hint set, so the
+ * next flush or wait submits it. A submission refused while the poller
+ * was already waiting (an unpark's NOP, a plain thread's operation) would
+ * wait with it; so the poller never waits longer than WAIT_MAX_NS (1 s:
+ * one system call a second when idle), and after a refusal no longer than
+ * REFUSED_WAIT_NS.
+ *
+ * The calls into liburing go through the runtime's system-call table
+ * (drivers/sys.h), with its two hooks: uring_sqe, as each operation's SQE
+ * is prepared, may shorten a stream transfer or have a NOP stand in for
+ * the operation; uring_cqe sees each operation's CQE before it is acted
+ * on, and gives a stand-in its result. A fault shim (tests/fault_sys.c)
+ * answers through them with the errors above and with short transfers.
  */
 #include <errno.h>
 #include <limits.h>
 #include <liburing.h>
+#include <poll.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -81,7 +111,15 @@
 #define FREE_MAX 4096
 #define TAG_UNPARK 1ull
 #define TAG_CANCEL 2ull
+#define TAG_POLL 1ull /* or'ed into a record's address: its retry's POLL_ADD */
 #define REAP_BATCH 256
+#define RETRY_MAX 64
+#define SUBMIT_TRIES 8
+#define WAIT_MAX_NS 1000000000ull
+#define REFUSED_WAIT_NS 10000000ull
+
+/* d's runtime's table's `call` (set before init runs: core/io.c). */
+#define SYS(d, call, ...) ((d)->rt->io.sys->call((d), __VA_ARGS__))
 
 enum { REC_IN_FLIGHT = 0, REC_DONE = 1 };
 
@@ -109,6 +147,9 @@ struct rec {
 	uint32_t state;
 	int32_t res;
 	uint8_t opcode;
+	uint8_t retries;            /* resubmissions in a row (see "Retries") */
+	bool stand_in;              /* a NOP stands in for this submission */
+	bool polled;                /* a retry's POLL_ADD went before it */
 	struct volt_waker waker;
 	struct volt_addr addr;
 	socklen_t addrlen;
@@ -128,6 +169,7 @@ struct volt__driver {
 	struct rec *live;   /* records in flight, for fini */
 	bool unparked;      /* the last reap saw the wake-up's CQE (poll-role holder only) */
 	_Atomic uint32_t queued; /* SQEs prepared since the last submit: a hint for flush */
+	_Atomic bool refused;    /* a submission was left queued once: waits are bounded */
 };
 
 static void rec_lock(struct rec *r)
@@ -158,6 +200,9 @@ static struct rec *rec_new(struct volt__driver *d)
 	r->big = NULL;
 	r->data = r->buf;
 	r->state = REC_IN_FLIGHT;
+	r->retries = 0;
+	r->stand_in = false;
+	r->polled = false;
 	r->waker.ops = NULL;
 	r->prev = NULL;
 	r->next = d->live;
@@ -193,23 +238,46 @@ static struct io_uring_sqe *sqe_get(struct volt__driver *d)
 	struct io_uring_sqe *sqe;
 
 	while (!(sqe = io_uring_get_sqe(&d->ring))) {
-		int ret = io_uring_submit(&d->ring);
+		int ret = SYS(d, uring_submit, &d->ring);
 
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
 			return NULL;
+		if (ret < 0)
+			sched_yield();
 	}
 	volt__store(&d->queued, 1, RELAXED); /* relaxed: see submit_now */
 	return sqe;
 }
 
-static void submit_now(struct volt__driver *d)
+static bool transient(int err)
+{
+	return err == -EINTR || err == -EAGAIN || err == -EBUSY;
+}
+
+/*
+ * Submits what is queued; under sq_lock. A transient refusal is tried
+ * again SUBMIT_TRIES times, yielding; SQEs still queued after that keep
+ * the flush hint set and bound the poller's waits (see "Refused
+ * submissions"). Returns the last result.
+ */
+static int submit_now(struct volt__driver *d)
 {
 	int ret;
 
 	volt__store(&d->queued, 0, RELAXED); /* relaxed: under sq_lock; a hint outside */
-	do
-		ret = io_uring_submit(&d->ring);
-	while (ret == -EINTR);
+	for (unsigned i = 0;; i++) {
+		ret = SYS(d, uring_submit, &d->ring);
+		if (ret >= 0 || !transient(ret) || i == SUBMIT_TRIES)
+			break;
+		if (ret != -EINTR)
+			sched_yield();
+	}
+	if (ret < 0 && io_uring_sq_ready(&d->ring)) {
+		/* relaxed: hints; the next flush or wait takes the SQEs under sq_lock */
+		volt__store(&d->queued, 1, RELAXED);
+		volt__store(&d->refused, true, RELAXED);
+	}
+	return ret;
 }
 
 /* -------------------------------------------------------- the driver */
@@ -224,10 +292,11 @@ static int uring_init(struct volt_rt *rt, struct volt__driver **out)
 
 	if (!d)
 		return -ENOMEM;
-	ret = io_uring_queue_init_params(SQ_ENTRIES, &d->ring, &p);
+	d->rt = rt; /* the table's calls need it */
+	ret = SYS(d, uring_setup, SQ_ENTRIES, &d->ring, &p);
 	if (ret == -EINVAL) { /* before 5.19: no COOP_TASKRUN */
 		p = (struct io_uring_params){ .flags = IORING_SETUP_CQSIZE, .cq_entries = CQ_ENTRIES };
-		ret = io_uring_queue_init_params(SQ_ENTRIES, &d->ring, &p);
+		ret = SYS(d, uring_setup, SQ_ENTRIES, &d->ring, &p);
 	}
 	if (ret) {
 		free(d);
@@ -238,7 +307,6 @@ static int uring_init(struct volt_rt *rt, struct volt__driver **out)
 		free(d);
 		return -ENOSYS;
 	}
-	d->rt = rt;
 	pthread_mutex_init(&d->sq_lock, NULL);
 	*out = d;
 	return 0;
@@ -264,23 +332,47 @@ static void uring_cancel(struct volt__driver *d, struct volt__source *s)
 	pthread_mutex_unlock(&d->sq_lock);
 }
 
-/* Fills sqe for op, copying what the kernel will read into r. */
-static void prep(struct rec *r, struct io_uring_sqe *sqe, struct volt_io_op *op)
+/*
+ * The bytes of a datagram op that does not fit a record's buffer (start()
+ * allocates them as r->big), or 0: a stream transfer may be short, a
+ * datagram must not be cut.
+ */
+static size_t big_len(const struct volt_io_op *op)
+{
+	size_t len = op->len - op->done;
+
+	if ((op->opcode != VOLT__OP_RECVFROM && op->opcode != VOLT__OP_SENDTO) || len <= REC_BUF)
+		return 0;
+	return len > DGRAM_MAX ? DGRAM_MAX : len;
+}
+
+/*
+ * Fills sqe for op, copying what the kernel will read into r; under
+ * sq_lock. The table's uring_sqe may shorten a stream transfer, or have a
+ * NOP stand in for the operation (its CQE goes to uring_cqe for a result).
+ */
+static void prep(struct volt__driver *d, struct rec *r, struct io_uring_sqe *sqe,
+		 struct volt_io_op *op)
 {
 	struct volt__source *s = op->source;
 	size_t len = op->len - op->done;
+	bool (*hook)(struct volt__driver *, int, int, size_t *) = d->rt->io.sys->uring_sqe;
 
-	bool dgram = op->opcode == VOLT__OP_RECVFROM || op->opcode == VOLT__OP_SENDTO;
-
-	/* a stream transfer may be short; a datagram must not be cut */
-	if (dgram && len > REC_BUF) {
-		len = len > DGRAM_MAX ? DGRAM_MAX : len;
-		r->big = malloc(len);
-		if (r->big)
-			r->data = r->big;
+	if (r->big) {
+		r->data = r->big;
+		len = big_len(op);
+	} else if (len > REC_BUF) {
+		len = REC_BUF; /* a stream transfer: the rest goes in the next one */
 	}
-	if (r->data == r->buf && len > REC_BUF)
-		len = REC_BUF; /* (a datagram too, if malloc failed) */
+	r->stand_in = false;
+	if (hook) {
+		size_t want = len;
+
+		r->stand_in = hook(d, op->opcode, s->fd, &want);
+		if ((op->opcode == VOLT__OP_READ || op->opcode == VOLT__OP_WRITE) && want >= 1 &&
+		    want < len)
+			len = want;
+	}
 	r->opcode = op->opcode;
 	switch (op->opcode) {
 	case VOLT__OP_ACCEPT:
@@ -324,6 +416,8 @@ static void prep(struct rec *r, struct io_uring_sqe *sqe, struct volt_io_op *op)
 		}
 		break;
 	}
+	if (r->stand_in)
+		io_uring_prep_nop(sqe);
 	io_uring_sqe_set_data(sqe, r);
 }
 
@@ -340,6 +434,11 @@ static enum volt_poll start(struct volt__driver *d, struct volt_io_op *op, struc
 		return VOLT_READY;
 	}
 	r = rec_new(d);
+	/* a datagram that needs `big` and cannot have it fails whole, never cut */
+	if (r && big_len(op) && !(r->big = malloc(big_len(op)))) {
+		rec_free(d, r);
+		r = NULL;
+	}
 	sqe = r ? sqe_get(d) : NULL;
 	if (!sqe) {
 		if (r)
@@ -352,7 +451,7 @@ static enum volt_poll start(struct volt__driver *d, struct volt_io_op *op, struc
 	r->src = op->source;
 	volt__source_ref(r->src);
 	r->waker = volt_waker_clone(&cx->waker);
-	prep(r, sqe, op);
+	prep(d, r, sqe, op);
 	op->pending = r;
 	/* release: the record's fields before its CQE's reaper locks it */
 	volt__store(&r->lock, 0, RELEASE);
@@ -381,6 +480,82 @@ static ssize_t finish(struct rec *r, struct volt_io_op *op)
 	return res;
 }
 
+/*
+ * A completed record whose CQE moved nothing and may go better another
+ * time (see "Retries"): -EAGAIN, -EINTR, or -ECANCELED while the source is
+ * not closing (a live operation's record: nobody here asked).
+ */
+static bool retryable(struct rec *r)
+{
+	if (r->retries >= RETRY_MAX)
+		return false;
+	return r->res == -EAGAIN || r->res == -EINTR ||
+	       (r->res == -ECANCELED && !volt__source_closing(r->src));
+}
+
+static short poll_mask(int opcode)
+{
+	switch (opcode) {
+	case VOLT__OP_ACCEPT:
+	case VOLT__OP_READ:
+	case VOLT__OP_RECVFROM:
+		return POLLIN;
+	default:
+		return POLLOUT;
+	}
+}
+
+/*
+ * Submits r's operation again, after -EAGAIN behind a linked POLL_ADD for
+ * its direction. False if the source is closing (r->res is then
+ * -ECANCELED) or no SQE can be had (r->res stays the operation's result).
+ */
+static bool resubmit(struct volt__driver *d, struct rec *r, struct volt_io_op *op,
+		     struct volt_cx *cx)
+{
+	struct io_uring_sqe *poll = NULL, *sqe = NULL;
+	bool wait = r->res == -EAGAIN;
+
+	pthread_mutex_lock(&d->sq_lock);
+	if (volt__source_closing(op->source)) {
+		pthread_mutex_unlock(&d->sq_lock);
+		r->res = -ECANCELED;
+		return false;
+	}
+	/* the pair in one submission: a link cut at a submission's end is no link */
+	if (wait && io_uring_sq_space_left(&d->ring) < 2)
+		(void)submit_now(d);
+	if (wait)
+		poll = sqe_get(d);
+	if (!wait || poll)
+		sqe = sqe_get(d);
+	if (!sqe) {
+		if (poll) { /* already in the ring: make it harmless */
+			io_uring_prep_nop(poll);
+			io_uring_sqe_set_data64(poll, TAG_CANCEL);
+		}
+		pthread_mutex_unlock(&d->sq_lock);
+		return false;
+	}
+	if (poll) {
+		io_uring_prep_poll_add(poll, r->src->fd, (unsigned)poll_mask(op->opcode));
+		poll->flags |= IOSQE_IO_LINK;
+		io_uring_sqe_set_data64(poll, (uint64_t)(uintptr_t)r | TAG_POLL);
+		r->polled = true;
+	}
+	r->retries++;
+	prep(d, r, sqe, op);
+	rec_lock(r);
+	r->state = REC_IN_FLIGHT;
+	r->waker = volt_waker_clone(&cx->waker); /* the reaper took the last one */
+	rec_unlock(r);
+	KERNEL_HANDOFF_SEND(r);
+	if (!volt__worker_self())
+		(void)submit_now(d);
+	pthread_mutex_unlock(&d->sq_lock);
+	return true;
+}
+
 static enum volt_poll uring_op_poll(struct volt__driver *d, struct volt_io_op *op,
 				    struct volt_cx *cx)
 {
@@ -398,6 +573,8 @@ static enum volt_poll uring_op_poll(struct volt__driver *d, struct volt_io_op *o
 		return VOLT_PENDING;
 	}
 	rec_unlock(r);
+	if (retryable(r) && resubmit(d, r, op, cx))
+		return VOLT_PENDING;
 	op->result = volt__io_note_result(r->src, finish(r, op));
 	op->pending = NULL;
 	volt__source_put(r->src);
@@ -439,9 +616,14 @@ static void uring_op_drop(struct volt__driver *d, struct volt_io_op *op)
 		return;
 	}
 	pthread_mutex_lock(&d->sq_lock);
-	struct io_uring_sqe *sqe = sqe_get(d);
+	struct io_uring_sqe *sqe;
 
-	if (sqe) {
+	/* a retry's poll first: the operation linked behind it then fails with it */
+	if (r->polled && (sqe = sqe_get(d))) {
+		io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)r | TAG_POLL, 0);
+		io_uring_sqe_set_data64(sqe, TAG_CANCEL);
+	}
+	if ((sqe = sqe_get(d))) {
 		io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)r, 0);
 		io_uring_sqe_set_data64(sqe, TAG_CANCEL);
 	}
@@ -472,12 +654,23 @@ static int complete(struct volt__driver *d, const struct io_uring_cqe *cqe)
 		d->unparked = true;
 		return 0;
 	}
+	if (tag & TAG_POLL)
+		return 0; /* a retry's poll: the operation linked behind it reports */
 	struct rec *r = (struct rec *)(uintptr_t)tag;
+	void (*hook)(struct volt__driver *, int, int, bool, int32_t *, uint32_t *) =
+		d->rt->io.sys->uring_cqe;
+	int32_t res = cqe->res;
+	uint32_t flags = cqe->flags;
 	struct volt_waker waker;
 
 	KERNEL_HANDOFF_RECV(r);
+	if (hook)
+		hook(d, r->opcode, r->src->fd, r->stand_in, &res, &flags);
+	/* a stand-in's result is never a count or a descriptor: at most a read's end */
+	if (r->stand_in && res >= 0 && (res > 0 || r->opcode != VOLT__OP_READ))
+		res = -EAGAIN;
 	rec_lock(r);
-	r->res = cqe->res;
+	r->res = res;
 	r->state = REC_DONE;
 	bool orphan = !r->op;
 
@@ -527,20 +720,23 @@ static int uring_poll(struct volt__driver *d, uint64_t deadline_ns)
 
 	struct __kernel_timespec ts = { 0, 0 };
 	struct io_uring_getevents_arg arg = { .sigmask = 0, .sigmask_sz = _NSIG / 8 };
+	/* relaxed: a hint; see "Refused submissions" */
+	uint64_t most = volt__load(&d->refused, RELAXED) ? REFUSED_WAIT_NS : WAIT_MAX_NS;
+	struct timespec now;
 
-	if (deadline_ns != UINT64_MAX) {
-		struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	uint64_t t = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	uint64_t left = deadline_ns > t ? deadline_ns - t : 0;
 
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		uint64_t t = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
-		uint64_t left = deadline_ns > t ? deadline_ns - t : 0;
-
-		ts.tv_sec = (long long)(left / 1000000000ull);
-		ts.tv_nsec = (long long)(left % 1000000000ull);
-		arg.ts = (uint64_t)(uintptr_t)&ts;
-	}
-	(void)io_uring_enter2(d->ring.ring_fd, 0, 1, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG,
-			      (sigset_t *)&arg, sizeof(arg));
+	if (left > most)
+		left = most;
+	ts.tv_sec = (long long)(left / 1000000000ull);
+	ts.tv_nsec = (long long)(left % 1000000000ull);
+	arg.ts = (uint64_t)(uintptr_t)&ts;
+	/* an error (EINTR, EAGAIN, EBUSY) ends the wait: reap what there is; the caller
+	 * polls again */
+	(void)SYS(d, uring_enter, (unsigned)d->ring.ring_fd, 0, 1,
+		  IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof(arg));
 	return reap(d);
 }
 

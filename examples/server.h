@@ -5,7 +5,8 @@
  * for, and the listening socket with its one-line announcement.
  *
  *	--addr HOST:PORT | --port P   where to listen (--port keeps the host)
- *	--driver auto|uring|epoll     I/O driver (default: VOLT_DRIVER, else auto)
+ *	--driver auto|uring|epoll|sim I/O driver (default: VOLT_DRIVER, else auto);
+ *	                              sim: the simulated network (docs/simulation.md)
  *	--sched POLICY                scheduler policy (default: VOLT_SCHED)
  *	--workers N                   worker threads (default: VOLT_WORKERS, else 2)
  *	--max-conns N                 serve N connections to their end, then exit
@@ -58,7 +59,7 @@ static int server_listen(struct volt_rt *rt, const struct server_opts *o, struct
 static void server_usage(FILE *to, const char *name, const char *default_addr)
 {
 	fprintf(to,
-		"usage: %s [--addr HOST:PORT | --port P] [--driver auto|uring|epoll]\n"
+		"usage: %s [--addr HOST:PORT | --port P] [--driver auto|uring|epoll|sim]\n"
 		"       [--sched POLICY] [--workers N] [--max-conns N]\n"
 		"  --addr HOST:PORT  numeric address to listen on (default %s)\n"
 		"  --port P          port to listen on (the host of --addr, 127.0.0.1 by default)\n"
@@ -144,7 +145,8 @@ static int server_main(int argc, char **argv, const char *name, const char *defa
 		else if (!strcmp(opt, "--port") && server_parse_ulong(val, 0, 65535, &port))
 			have_port = true;
 		else if (!strcmp(opt, "--driver") &&
-			 (!strcmp(val, "auto") || server_is_one_of(volt_driver_name, val)))
+			 (!strcmp(val, "auto") || !strcmp(val, "sim") ||
+			  server_is_one_of(volt_driver_name, val)))
 			cfg.driver = val;
 		else if (!strcmp(opt, "--sched") && server_is_one_of(volt_sched_name, val))
 			cfg.scheduler = val;

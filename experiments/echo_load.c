@@ -6,7 +6,10 @@
  * nonblocking sockets, no Volt-C.
  *
  *     echo_load [--addr HOST:PORT] [--conns N] [--size BYTES] [--secs S]
- *               [--warmup S] [--threads T] [--reps N] [--result]
+ *               [--warmup S] [--threads T] [--reps N] [--result | --json]
+ *               [--idle [--heartbeat S]] [--server-pid PID [--rss-at S]
+ *               [--sample-every S] [--rss-bound-pct P] [--rss-bound-kib K]
+ *               [--max-cpu P]]
  *
  * Opens N connections (TCP_NODELAY; connected in batches, each given ~5 s
  * before the program gives up with exit status 2), spreads them over T
@@ -31,10 +34,35 @@
  * stderr, those outside any repetition (the warm-up, the wind-down) count in
  * rep 1's `errors`, and any error makes the exit status 1, as does a
  * repetition in which no echo completed. Bad options or no server: 2.
+ *
+ * Soak and idle runs (experiments/soak.sh) add:
+ * - `--idle`: the connections stay quiet; each sends one heartbeat message
+ *   (BYTES bytes of the same checked pattern) every `--heartbeat` seconds
+ *   (10), the connections' phases spread evenly over the period, and waits
+ *   for its echo. A heartbeat still unanswered when the next is due is an
+ *   error; so is one unanswered 2 s after the hold (`--secs`, one
+ *   repetition, no warm-up) ended. Latencies are heartbeat round trips.
+ *   The hold starts once the server has taken the connections in (with
+ *   --server-pid: once it holds --conns descriptors, at most 10 s) plus 1 s.
+ * - `--server-pid PID`: the server's VmRSS, CPU time (utime + stime) and
+ *   open descriptors are read from /proc/PID at the start of the timed run,
+ *   every `--sample-every` seconds (60), at `--rss-at` seconds (60; the
+ *   "minute 1" figure; clipped to a tenth of the run if the run is shorter)
+ *   and at the end. The run fails (status 1) if RSS grew from the --rss-at
+ *   sample to the end by more than `--rss-bound-pct` percent (5) of the
+ *   former or `--rss-bound-kib` KiB (4096), whichever is larger, or if
+ *   `--max-cpu` is given and the server used more CPU than that percentage
+ *   of one core over the run.
+ * - `--json`: one JSON object on stdout for the whole run (all repetitions
+ *   together) instead of the per-repetition lines: connections, seconds,
+ *   messages and bytes checked (every byte of every echo is compared),
+ *   errors, connections alive at the end, latency percentiles, the server
+ *   samples and figures above, and "pass".
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -61,6 +89,8 @@
 #define CONNECT_BATCH 100     /* connections in flight while connecting */
 #define CONNECT_TIMEOUT_NS 5000000000ull
 #define MAX_REPORTED 5        /* errors described on stderr, per thread */
+#define MAX_SAMPLES 4096      /* server samples kept (--server-pid) */
+#define DRAIN_NS 2000000000ull /* --idle: how long the last heartbeats may take */
 
 /* The latency histogram: values in ns; below 2^SUB_BITS exact, above that
  * 2^SUB_BITS buckets per power of two, up to 2^MAX_EXP ns (~18 min). */
@@ -158,6 +188,8 @@ struct conn {
 	uint32_t id;
 	bool want_out;       /* EPOLLOUT registered: the message is not all written */
 	bool dead;
+	bool busy;           /* --idle: a heartbeat is out, its echo not all back */
+	uint64_t phase;      /* --idle: offset of its heartbeats in the period, ns */
 	size_t sent, recvd;  /* of the current message */
 	uint64_t seq;        /* the current message's number */
 	uint64_t t0;         /* when its first byte was written */
@@ -167,7 +199,8 @@ struct conn {
 
 struct rep_stats {
 	uint64_t msgs, errors;
-	uint64_t *hist; /* BUCKETS counters */
+	uint64_t max_ns; /* the longest round trip */
+	uint64_t *hist;  /* BUCKETS counters */
 };
 
 struct worker {
@@ -178,6 +211,9 @@ struct worker {
 	struct rep_stats *reps; /* [0] = the warm-up, [1..reps] */
 	unsigned reported;
 	int fail;               /* an epoll error: errno */
+	uint64_t bytes_checked; /* echoed bytes compared with what was sent */
+	size_t hb_next;         /* --idle: the next connection due, in phase order */
+	uint64_t hb_round;      /* --idle: its period number */
 };
 
 static struct {
@@ -186,7 +222,16 @@ static struct {
 	double secs, warmup;
 	bool result;
 	const char *addr;
-} opt = { 128, 50, 1, 1, 3.0, 0.5, false, "127.0.0.1:7000" };
+	bool idle, json;
+	double heartbeat;          /* --idle: seconds between a connection's heartbeats */
+	long server_pid;           /* 0: no server sampling */
+	double rss_at, sample_every;
+	double rss_bound_pct, rss_bound_kib;
+	double max_cpu;            /* < 0: not checked */
+} opt = { 128, 50, 1, 1, 3.0, 0.5, false, "127.0.0.1:7000",
+	  false, false, 10.0, 0, 60.0, 60.0, 5.0, 4096.0, -1.0 };
+
+static uint64_t hb_start; /* --idle: when period 0 began (set before the workers start) */
 
 static atomic_uint cur_rep; /* 0: warm-up (not recorded), else the repetition */
 static atomic_bool stopping;
@@ -243,9 +288,14 @@ static bool conn_write(struct worker *w, struct conn *c)
 	return true;
 }
 
-/* Starts the connection's next message. */
+/* Starts the connection's next message (--idle: its next heartbeat). */
 static bool conn_start(struct worker *w, struct conn *c)
 {
+	if (c->busy) { /* --idle: the last heartbeat is still unanswered */
+		conn_error(w, c, "heartbeat unanswered for a whole period", SIZE_MAX);
+		return false;
+	}
+	c->busy = opt.idle;
 	c->seq++;
 	fill_pattern(c->out, opt.size, c->id, c->seq);
 	c->sent = c->recvd = 0;
@@ -267,16 +317,44 @@ static bool conn_complete(struct worker *w, struct conn *c)
 		conn_error(w, c, NULL, at);
 		return false;
 	}
+	w->bytes_checked += opt.size;
 	if (rep) {
-		w->reps[rep].msgs++;
-		w->reps[rep].hist[bucket_of(t1 - c->t0)]++;
+		struct rep_stats *rs = &w->reps[rep];
+
+		rs->msgs++;
+		rs->hist[bucket_of(t1 - c->t0)]++;
+		if (t1 - c->t0 > rs->max_ns)
+			rs->max_ns = t1 - c->t0;
+	}
+	if (opt.idle) {
+		c->busy = false;
+		return true;
 	}
 	return conn_start(w, c);
+}
+
+/* --idle, no heartbeat out: the server must stay silent and keep the connection. */
+static bool conn_read_quiet(struct worker *w, struct conn *c)
+{
+	char b;
+	ssize_t n = recv(c->fd, &b, 1, 0);
+
+	if (n > 0)
+		conn_error(w, c, "bytes while no heartbeat was out", SIZE_MAX);
+	else if (n == 0)
+		conn_error(w, c, "EOF between heartbeats", SIZE_MAX);
+	else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		conn_error(w, c, strerror(errno), SIZE_MAX);
+	else
+		return true;
+	return false;
 }
 
 /* Reads what the socket holds of the current echo (never past the message). */
 static bool conn_read(struct worker *w, struct conn *c)
 {
+	if (opt.idle && !c->busy)
+		return conn_read_quiet(w, c);
 	for (;;) {
 		ssize_t n = recv(c->fd, c->in + c->recvd, opt.size - c->recvd, 0);
 
@@ -303,17 +381,78 @@ static bool conn_read(struct worker *w, struct conn *c)
 	}
 }
 
-/* A worker thread: runs its connections' closed loops until `stopping`. */
+/* When the heartbeat of round `round` of connection c is due (--idle). */
+static uint64_t hb_due(const struct conn *c, uint64_t round)
+{
+	return hb_start + c->phase + round * (uint64_t)(opt.heartbeat * 1e9);
+}
+
+/*
+ * --idle: sends the heartbeats now due (the connections are in phase
+ * order, so a cursor walks them period after period) and returns the epoll
+ * timeout until the next one, in ms (at most 50).
+ */
+static int heartbeat_due(struct worker *w)
+{
+	uint64_t now = now_ns();
+
+	for (;;) {
+		struct conn *c = &w->conns[w->hb_next];
+		uint64_t due = hb_due(c, w->hb_round);
+
+		if (due > now) {
+			uint64_t ms = (due - now + 999999) / 1000000;
+
+			return ms < 50 ? (int)ms : 50;
+		}
+		if (!c->dead)
+			conn_start(w, c);
+		if (++w->hb_next == w->nconns) {
+			w->hb_next = 0;
+			w->hb_round++;
+		}
+	}
+}
+
+/* Heartbeats still out on this worker's connections (--idle). */
+static size_t busy_conns(const struct worker *w)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < w->nconns; i++)
+		n += !w->conns[i].dead && w->conns[i].busy;
+	return n;
+}
+
+/*
+ * A worker thread: runs its connections' closed loops (--idle: their
+ * heartbeats) until `stopping`; with --idle, then waits up to DRAIN_NS for
+ * the heartbeats still out and counts those that never came back.
+ */
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct epoll_event evs[256];
+	uint64_t drain_end = 0;
 
-	for (size_t i = 0; i < w->nconns; i++)
-		if (!w->conns[i].dead)
-			conn_start(w, &w->conns[i]);
-	while (!atomic_load_explicit(&stopping, memory_order_relaxed)) {
-		int n = epoll_wait(w->epfd, evs, 256, 50);
+	if (!opt.idle)
+		for (size_t i = 0; i < w->nconns; i++)
+			if (!w->conns[i].dead)
+				conn_start(w, &w->conns[i]);
+	for (;;) {
+		int timeout = 50;
+
+		if (atomic_load_explicit(&stopping, memory_order_relaxed)) {
+			if (!opt.idle)
+				break;
+			if (!drain_end)
+				drain_end = now_ns() + DRAIN_NS;
+			if (!busy_conns(w) || now_ns() >= drain_end)
+				break;
+		} else if (opt.idle && w->nconns) {
+			timeout = heartbeat_due(w);
+		}
+		int n = epoll_wait(w->epfd, evs, 256, timeout);
 
 		if (n < 0 && errno != EINTR) {
 			w->fail = errno;
@@ -330,7 +469,130 @@ static void *worker_main(void *arg)
 				conn_read(w, c);
 		}
 	}
+	for (size_t i = 0; opt.idle && i < w->nconns; i++) {
+		struct conn *c = &w->conns[i];
+
+		if (!c->dead && c->busy)
+			conn_error(w, c, "heartbeat unanswered at the end", SIZE_MAX);
+	}
 	return NULL;
+}
+
+/* ------------------------------------------------------ server sampling */
+
+struct sample {
+	double at;          /* seconds since the timed run began */
+	long rss_kib;       /* VmRSS; -1 if unreadable */
+	uint64_t cpu_ticks; /* utime + stime, in clock ticks */
+	long fds;           /* entries in /proc/PID/fd; -1 if unreadable */
+};
+
+static struct sample samples[MAX_SAMPLES];
+static unsigned nsamples;
+static struct sample rss_first; /* the --rss-at sample */
+
+static long read_rss_kib(long pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%ld/status", pid);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* utime + stime of every thread of pid (fields 14 and 15 of /proc/PID/stat). */
+static uint64_t read_cpu_ticks(long pid)
+{
+	char path[64], buf[1024];
+	unsigned long long ut = 0, st = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+
+	char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+			 &ut, &st) != 2)
+		return 0;
+	return ut + st;
+}
+
+static long count_fds(long pid)
+{
+	char path[64];
+	struct dirent *e;
+	long n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof path, "/proc/%ld/fd", pid);
+	if (!(d = opendir(path)))
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static struct sample take_sample(double at)
+{
+	struct sample s = { at, read_rss_kib(opt.server_pid), read_cpu_ticks(opt.server_pid),
+			    count_fds(opt.server_pid) };
+
+	if (nsamples < MAX_SAMPLES)
+		samples[nsamples++] = s;
+	if (!opt.json)
+		fprintf(stderr, "echo_load: server at %.1f s: VmRSS %ld KiB, %ld fds\n", at,
+			s.rss_kib, s.fds);
+	return s;
+}
+
+/*
+ * Sleeps until `end` (ns), sampling the server (if any) at each multiple of
+ * --sample-every and at --rss-at, counted from run_t0.
+ */
+static void monitor_until(uint64_t run_t0, uint64_t end, double *next_sample, bool *rss_taken)
+{
+	for (;;) {
+		uint64_t now = now_ns(), wake = end;
+
+		if (now >= end)
+			return; /* the caller takes the sample at the end */
+		if (opt.server_pid) {
+			uint64_t ts = run_t0 + (uint64_t)(*next_sample * 1e9);
+			uint64_t tr = run_t0 + (uint64_t)(opt.rss_at * 1e9);
+
+			if (!*rss_taken && tr <= now) {
+				rss_first = take_sample((double)(now - run_t0) / 1e9);
+				*rss_taken = true;
+				if (ts <= now) /* it serves as the periodic sample too */
+					*next_sample += opt.sample_every;
+				continue;
+			}
+			if (ts <= now) {
+				take_sample((double)(now - run_t0) / 1e9);
+				*next_sample += opt.sample_every;
+				continue;
+			}
+			if (ts < wake)
+				wake = ts;
+			if (!*rss_taken && tr < wake)
+				wake = tr;
+		}
+		sleep_ns(wake - now);
+	}
 }
 
 /* ------------------------------------------------------------- connect */
@@ -447,7 +709,10 @@ static struct addrinfo *resolve(const char *addr)
 static void usage(void)
 {
 	fprintf(stderr, "usage: echo_load [--addr HOST:PORT] [--conns N] [--size BYTES] "
-			"[--secs S] [--warmup S] [--threads T] [--reps N] [--result]\n");
+			"[--secs S] [--warmup S] [--threads T] [--reps N] [--result | --json]\n"
+			"                 [--idle [--heartbeat S]] [--server-pid PID [--rss-at S] "
+			"[--sample-every S]\n"
+			"                 [--rss-bound-pct P] [--rss-bound-kib K] [--max-cpu P]]\n");
 	exit(2);
 }
 
@@ -483,8 +748,13 @@ static void parse_args(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if (!strcmp(a, "--result")) {
-			opt.result = true;
+		if (!strcmp(a, "--result") || !strcmp(a, "--json") || !strcmp(a, "--idle")) {
+			if (!strcmp(a, "--result"))
+				opt.result = true;
+			else if (!strcmp(a, "--json"))
+				opt.json = true;
+			else
+				opt.idle = true;
 			continue;
 		}
 		if (!strcmp(a, "--addr") && v)
@@ -501,12 +771,36 @@ static void parse_args(int argc, char **argv)
 			opt.threads = num_arg(v, 1, MAX_THREADS);
 		else if (!strcmp(a, "--reps"))
 			opt.reps = num_arg(v, 1, MAX_REPS);
+		else if (!strcmp(a, "--heartbeat"))
+			opt.heartbeat = secs_arg(v, 0.001, 86400);
+		else if (!strcmp(a, "--server-pid"))
+			opt.server_pid = (long)num_arg(v, 1, 1ul << 30);
+		else if (!strcmp(a, "--rss-at"))
+			opt.rss_at = secs_arg(v, 0, 86400);
+		else if (!strcmp(a, "--sample-every"))
+			opt.sample_every = secs_arg(v, 0.1, 86400);
+		else if (!strcmp(a, "--rss-bound-pct"))
+			opt.rss_bound_pct = secs_arg(v, 0, 1000);
+		else if (!strcmp(a, "--rss-bound-kib"))
+			opt.rss_bound_kib = secs_arg(v, 0, 1e9);
+		else if (!strcmp(a, "--max-cpu"))
+			opt.max_cpu = secs_arg(v, 0, 10000);
 		else
 			usage();
 		i++;
 	}
+	if (opt.result && opt.json)
+		usage();
 	if (opt.threads > opt.conns)
 		opt.threads = opt.conns;
+	if (opt.idle) { /* one hold, timed from the first heartbeat */
+		opt.reps = 1;
+		opt.warmup = 0;
+	}
+	double run = opt.secs * (double)opt.reps;
+
+	if (opt.rss_at >= run)
+		opt.rss_at = run / 10;
 }
 
 /* Room for the connections: raises the soft RLIMIT_NOFILE to the hard one if needed. */
@@ -541,6 +835,104 @@ static void *xcalloc(size_t n, size_t size)
 	return p;
 }
 
+/*
+ * --idle: lets the server take in every connection before the hold (its
+ * idle figures should not include the accepts): with --server-pid, waits up
+ * to 10 s for it to hold at least --conns descriptors; then 1 s more.
+ */
+static void settle_idle(void)
+{
+	uint64_t give_up = now_ns() + 10000000000ull;
+
+	while (opt.server_pid && count_fds(opt.server_pid) < (long)opt.conns && now_ns() < give_up)
+		sleep_ns(50000000);
+	sleep_ns(1000000000);
+}
+
+/* ---------------------------------------------------------- JSON report */
+
+/*
+ * Prints the whole run as one JSON object, checks the goals (no error,
+ * every connection alive, echoes completed; with --server-pid the RSS drift
+ * and --max-cpu) and returns the exit status.
+ */
+static int report_json(struct worker *ws, const double *span, double connect_s, double run_s,
+		       const struct sample *first, const struct sample *last, int status,
+		       const struct conn *conns)
+{
+	uint64_t *hist = xcalloc(BUCKETS, sizeof *hist);
+	uint64_t msgs = 0, errors = 0, bytes = 0, max_ns = 0;
+	size_t alive = 0;
+	double secs = 0;
+	bool pass = status == 0;
+
+	for (size_t t = 0; t < opt.threads; t++) {
+		bytes += ws[t].bytes_checked;
+		for (unsigned r = 0; r <= opt.reps; r++) {
+			errors += ws[t].reps[r].errors;
+			if (!r)
+				continue;
+			msgs += ws[t].reps[r].msgs;
+			if (ws[t].reps[r].max_ns > max_ns)
+				max_ns = ws[t].reps[r].max_ns;
+			for (unsigned b = 0; b < BUCKETS; b++)
+				hist[b] += ws[t].reps[r].hist[b];
+		}
+	}
+	for (unsigned r = 1; r <= opt.reps; r++)
+		secs += span[r];
+	for (size_t i = 0; i < opt.conns; i++)
+		alive += !conns[i].dead;
+	pass = pass && !errors && msgs && alive == opt.conns;
+
+	printf("{\"mode\":\"%s\",\"addr\":\"%s\",\"conns\":%lu,\"size\":%zu,"
+	       "\"threads\":%lu,\"secs\":%.3f,\"connect_secs\":%.3f,",
+	       opt.idle ? "idle" : "echo", opt.addr, opt.conns, opt.size, opt.threads, secs,
+	       connect_s);
+	if (opt.idle)
+		printf("\"heartbeat_secs\":%.3f,\"heartbeats\":%llu,", opt.heartbeat,
+		       (unsigned long long)msgs);
+	printf("\"msgs\":%llu,\"msgs_per_sec\":%.1f,\"bytes_checked\":%llu,\"errors\":%llu,"
+	       "\"conns_alive\":%zu,\"p50_us\":%.2f,\"p99_us\":%.2f,\"max_us\":%.2f",
+	       (unsigned long long)msgs, secs > 0 ? (double)msgs / secs : 0.0,
+	       (unsigned long long)bytes, (unsigned long long)errors, alive,
+	       percentile(hist, msgs, 0.50) / 1e3, percentile(hist, msgs, 0.99) / 1e3,
+	       (double)max_ns / 1e3);
+	if (opt.server_pid) {
+		long hz = sysconf(_SC_CLK_TCK);
+		double cpu_s = (double)(last->cpu_ticks - first->cpu_ticks) / (double)(hz > 0 ? hz : 100);
+		double cpu_pct = run_s > 0 ? 100.0 * cpu_s / run_s : 0;
+		long drift = last->rss_kib - rss_first.rss_kib;
+		double drift_pct = rss_first.rss_kib > 0 ? 100.0 * (double)drift / (double)rss_first.rss_kib : 0;
+		double bound = opt.rss_bound_pct / 100.0 * (double)rss_first.rss_kib;
+		bool rss_ok, cpu_ok;
+
+		if (bound < opt.rss_bound_kib)
+			bound = opt.rss_bound_kib;
+		rss_ok = rss_first.rss_kib > 0 && last->rss_kib > 0 && (double)drift <= bound;
+		cpu_ok = opt.max_cpu < 0 || cpu_pct <= opt.max_cpu;
+		pass = pass && rss_ok && cpu_ok;
+		printf(",\"server_pid\":%ld,\"rss_start_kib\":%ld,\"rss_first_at_secs\":%.1f,"
+		       "\"rss_first_kib\":%ld,\"rss_end_kib\":%ld,\"rss_drift_kib\":%ld,"
+		       "\"rss_drift_pct\":%.2f,\"rss_bound_kib\":%.0f,\"rss_ok\":%s,"
+		       "\"server_cpu_secs\":%.2f,\"server_cpu_pct\":%.2f,\"max_cpu_pct\":%.1f,"
+		       "\"cpu_ok\":%s,\"server_fds_start\":%ld,\"server_fds_end\":%ld,"
+		       "\"samples\":[",
+		       opt.server_pid, first->rss_kib, rss_first.at, rss_first.rss_kib, last->rss_kib,
+		       drift, drift_pct, bound, rss_ok ? "true" : "false", cpu_s, cpu_pct,
+		       opt.max_cpu, cpu_ok ? "true" : "false", first->fds, last->fds);
+		for (unsigned i = 0; i < nsamples; i++)
+			printf("%s[%.1f,%ld,%ld]", i ? "," : "", samples[i].at, samples[i].rss_kib,
+			       samples[i].fds);
+		printf("]");
+	}
+	printf(",\"pass\":%s}\n", pass ? "true" : "false");
+	free(hist);
+	if (!status && !pass)
+		status = 1;
+	return status;
+}
+
 /* ------------------------------------------------------------------ main */
 
 int main(int argc, char **argv)
@@ -553,6 +945,7 @@ int main(int argc, char **argv)
 	struct conn *conns = xcalloc(opt.conns, sizeof *conns);
 	unsigned char *bufs = xcalloc(opt.conns, 2 * opt.size);
 	int fds[CONNECT_BATCH];
+	uint64_t connect_t0 = now_ns();
 
 	/* Connect, in batches; connection i goes to worker i % threads. */
 	for (size_t i = 0; i < opt.conns; i += CONNECT_BATCH) {
@@ -564,6 +957,7 @@ int main(int argc, char **argv)
 
 			c->fd = fds[j];
 			c->id = (uint32_t)(i + j);
+			c->phase = (uint64_t)((double)(i + j) / (double)opt.conns * opt.heartbeat * 1e9);
 			c->out = bufs + (i + j) * 2 * opt.size;
 			c->in = c->out + opt.size;
 		}
@@ -603,6 +997,17 @@ int main(int argc, char **argv)
 	/* Run: the warm-up, then the repetitions back to back, timed here. */
 	double *span = xcalloc(opt.reps + 1, sizeof *span);
 
+	double connect_s = (double)(now_ns() - connect_t0) / 1e9;
+	uint64_t run_t0 = 0, run_t1;
+	double next_sample = 0;
+	bool rss_taken = false;
+	struct sample first = { 0 }, last = { 0 };
+
+	if (opt.idle) { /* the hold is the one repetition, from the first heartbeat */
+		settle_idle();
+		atomic_store(&cur_rep, 1);
+	}
+	hb_start = now_ns();
 	for (size_t t = 0; t < opt.threads; t++)
 		if (pthread_create(&ws[t].thread, NULL, worker_main, &ws[t])) {
 			fprintf(stderr, "echo_load: cannot start a thread\n");
@@ -612,9 +1017,21 @@ int main(int argc, char **argv)
 	for (unsigned r = 1; r <= opt.reps; r++) {
 		uint64_t t0 = now_ns();
 
+		if (r == 1) {
+			run_t0 = t0;
+			if (opt.server_pid)
+				first = take_sample(0);
+			next_sample = opt.sample_every;
+		}
 		atomic_store(&cur_rep, r);
-		sleep_ns((uint64_t)(opt.secs * 1e9));
+		monitor_until(run_t0, t0 + (uint64_t)(opt.secs * 1e9), &next_sample, &rss_taken);
 		span[r] = (double)(now_ns() - t0) / 1e9;
+	}
+	run_t1 = now_ns();
+	if (opt.server_pid) {
+		last = take_sample((double)(run_t1 - run_t0) / 1e9);
+		if (!rss_taken)
+			rss_first = last;
 	}
 	atomic_store(&cur_rep, 0);
 	atomic_store(&stopping, true);
@@ -632,6 +1049,9 @@ int main(int argc, char **argv)
 	/* Merge the workers' counts per repetition and report. */
 	uint64_t *hist = xcalloc(BUCKETS, sizeof *hist);
 
+	if (opt.json)
+		return report_json(ws, span, connect_s, (double)(run_t1 - run_t0) / 1e9, &first,
+				   &last, status, sorted);
 	for (unsigned r = 1; r <= opt.reps; r++) {
 		uint64_t msgs = 0, errors = 0;
 

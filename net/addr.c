@@ -13,11 +13,13 @@
  * - The port is one to five decimal digits, so "00080" is port 80 and
  *   "000080" is rejected.
  * - An IPv6 scope is "%index" (decimal, 32 bits) or "%name" (looked up with
- *   if_nametoindex; an unknown name is rejected). All digits means an index.
+ *   if_nametoindex; an unknown name is rejected, and so is one with a ':',
+ *   '/' or a space, which no interface has). All digits means an index.
  * - The formatter prints the scope as "%index": it needs no lookup, cannot
  *   fail, and parses back to the same address.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <net/if.h>
 #include <stddef.h>
@@ -90,6 +92,11 @@ static int parse_scope(const char *s, uint32_t *scope)
 	}
 	if (strlen(s) >= IF_NAMESIZE)
 		return -EINVAL;
+	/* what Linux allows in a name (dev_valid_name); the kernel would read
+	 * "lo:x" as lo's alias x and return lo's index, spaces included */
+	for (n = 0; s[n]; n++)
+		if (s[n] == ':' || s[n] == '/' || isspace((unsigned char)s[n]))
+			return -EINVAL;
 	*scope = if_nametoindex(s);
 	return *scope ? 0 : -EINVAL;
 }

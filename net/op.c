@@ -3,7 +3,8 @@
  * net/op.c: one future for every socket operation, on any driver.
  *
  * First poll: take a reference on the handle's source (a stale handle is
- * -EBADF here, before any system call), refuse a sticky reset. Then the
+ * -EBADF here, before any system call; one whose runtime was freed,
+ * -ESHUTDOWN), refuse a sticky reset. Then the
  * driver's op_poll runs the operation; the looping forms (read_exact,
  * write_all) call it again until `len` bytes moved. On completion: an
  * accepted descriptor becomes a new source, a failed connect closes its
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/io.h"
+#include "core/live.h"
 #include "core/rt.h"
 #include "drivers/source.h"
 #include "net/op.h"
@@ -74,7 +76,8 @@ static enum volt_poll op_poll(struct volt_future *f, struct volt_cx *cx)
 		op->flags |= VOLT__OPF_STARTED;
 		op->source = volt__source_get(op->h);
 		if (!op->source) {
-			op->result = op->opcode == VOLT__OP_CONNECT ? -ECANCELED : -EBADF;
+			op->result = op->opcode == VOLT__OP_CONNECT ? -ECANCELED
+								 : volt__source_error(op->h);
 			op_release(op);
 			return VOLT_READY;
 		}
@@ -162,7 +165,7 @@ ssize_t volt__op_try(struct volt_handle h, int opcode, void *buf, size_t len,
 	ssize_t n;
 
 	if (!s)
-		return -EBADF;
+		return volt__source_error(h);
 	/* relaxed: the sticky error is the whole message */
 	n = moves_bytes(opcode) ? volt__load(&s->sticky, RELAXED) : 0;
 	if (!n) {
@@ -179,6 +182,10 @@ ssize_t volt__op_block(struct volt_rt *rt, struct volt_future *f, volt_duration 
 	struct volt_timeout t;
 	int ret;
 
+	if (rt && !volt__live(rt)) {
+		volt_future_drop(f); /* a handle that outlived its runtime: never follow rt */
+		return -ESHUTDOWN;
+	}
 	if (timeout.ns == UINT64_MAX)
 		ret = volt_block_on(rt, f, NULL);
 	else
@@ -208,7 +215,7 @@ int volt__socket_bind(struct volt_handle h, const struct volt_addr *addr, int ba
 	int one = 1, ret = 0;
 
 	if (!s)
-		return -EBADF;
+		return volt__source_error(h);
 	if (backlog > 0 && addr->u.sa.sa_family != AF_UNIX)
 		(void)VOLT__SYS(s->rt, setsockopt, s->fd, SOL_SOCKET, SO_REUSEADDR, &one,
 				sizeof(one));
@@ -226,7 +233,7 @@ int volt__with_source(struct volt_handle h, int (*fn)(struct volt__source *s, vo
 	int ret;
 
 	if (!s)
-		return -EBADF;
+		return volt__source_error(h);
 	ret = fn(s, arg);
 	volt__source_put(s);
 	return ret;

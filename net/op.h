@@ -19,7 +19,8 @@ ssize_t volt__op_try(struct volt_handle h, int opcode, void *buf, size_t len,
 /*
  * The blocking form of any future f on rt: volt_block_on, under
  * volt_timeout unless timeout is VOLT_DURATION_MAX. Returns block_on's
- * error, -ETIMEDOUT, or *result.
+ * error, -ETIMEDOUT, or *result; -ESHUTDOWN (f dropped, rt not followed)
+ * if no runtime lives at rt any more.
  */
 ssize_t volt__op_block(struct volt_rt *rt, struct volt_future *f, volt_duration timeout,
 		       const ssize_t *result);
@@ -37,7 +38,10 @@ int volt__socket_open(struct volt_rt *rt, int family, int type, enum volt__sourc
 /* Binds (and for listeners, listens) an open socket. 0 or -errno. */
 int volt__socket_bind(struct volt_handle h, const struct volt_addr *addr, int backlog);
 
-/* fn(s, arg) on h's source, holding a reference meanwhile; -EBADF if stale. */
+/*
+ * fn(s, arg) on h's source, holding a reference meanwhile; -EBADF if stale,
+ * -ESHUTDOWN if h's runtime is gone.
+ */
 int volt__with_source(struct volt_handle h, int (*fn)(struct volt__source *s, void *arg),
 		      void *arg);
 

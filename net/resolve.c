@@ -59,11 +59,15 @@ _Atomic long volt__resolve_jobs; /* live jobs; internal, read by tests */
 
 /* ---- the lookup */
 
-/* getaddrinfo's error as the contract's: VOLT_EAI(x), or -errno for EAI_SYSTEM. */
-static int eai_error(int eai)
-{
-	int e = errno;
+/*
+ * getaddrinfo's error as the contract's: VOLT_EAI(x), or for EAI_SYSTEM the
+ * -errno behind it (e, read right after the call; -EIO if it is not set).
+ * Internal; tests/test_bad_input.c checks the mapping.
+ */
+int volt__eai_error(int eai, int e);
 
+int volt__eai_error(int eai, int e)
+{
 	if (eai == EAI_SYSTEM)
 		return e > 0 ? -e : -EIO;
 	if (!VOLT_IS_EAI(VOLT_EAI(eai)))
@@ -86,7 +90,7 @@ int volt_resolve_first(const char *host, uint16_t port, struct volt_addr *out)
 	snprintf(service, sizeof(service), "%u", (unsigned)port);
 	err = getaddrinfo(host, service, &hints, &res);
 	if (err)
-		return eai_error(err);
+		return volt__eai_error(err, errno);
 	err = VOLT_EAI(EAI_NONAME);
 	for (ai = res; ai; ai = ai->ai_next) {
 		if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||

@@ -30,7 +30,8 @@ int volt_broadcast_new(size_t capacity, struct volt_broadcast **out)
 {
 	struct volt_broadcast *b;
 
-	if (!out || !capacity || capacity > SIZE_MAX / sizeof(void *))
+	/* the max keeps capacity x sizeof(void *) inside size_t */
+	if (!out || !capacity || capacity > VOLT_BROADCAST_CAPACITY_MAX)
 		return -EINVAL;
 	b = calloc(1, sizeof(*b));
 	if (!b)

@@ -71,8 +71,8 @@ int volt_chan_new(size_t elem_size, size_t capacity, const char *buffer, struct 
 	const struct volt__chan_ops *ops = NULL;
 	struct volt_chan *ch;
 
-	if (!out || !elem_size || !capacity || elem_size > SIZE_MAX / 2 / capacity ||
-	    elem_size > (1u << 30))
+	if (!out || !elem_size || !capacity || elem_size > VOLT_CHAN_ELEM_MAX ||
+	    capacity > VOLT_CHAN_CAPACITY_MAX)
 		return -EINVAL;
 	if (!buffer && getenv("VOLT_CHAN_BUFFER") && *getenv("VOLT_CHAN_BUFFER"))
 		buffer = getenv("VOLT_CHAN_BUFFER"); /* sweep a program without rebuilding */
@@ -83,6 +83,8 @@ int volt_chan_new(size_t elem_size, size_t capacity, const char *buffer, struct 
 		}
 	if (!ops)
 		return -EINVAL;
+	if (capacity > SIZE_MAX / elem_size)
+		return -EOVERFLOW;
 	ch = aligned_alloc(VOLT__CACHELINE, (sizeof(*ch) + VOLT__CACHELINE - 1) &
 						    ~(size_t)(VOLT__CACHELINE - 1));
 	if (!ch)

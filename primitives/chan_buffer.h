@@ -22,7 +22,11 @@
  */
 struct volt__chan_ops {
 	const char *name;
-	/* 0, -ENOMEM; *state is the buffer's */
+	/*
+	 * 0, -EOVERFLOW (its slots, with whatever it adds per slot, do not fit
+	 * in size_t), -ENOMEM; *state is the buffer's. The channel has checked
+	 * that capacity x elem_size fits.
+	 */
 	int (*init)(void **state, size_t elem_size, size_t capacity);
 	void (*fini)(void *state);
 	int (*try_push)(void *state, const void *elem); /* VOLT_CHAN_OK, _FULL, _CLOSED */

@@ -61,14 +61,20 @@ static inline unsigned char *slot_at(struct vyukov *q, uint64_t pos)
 
 static int vyukov_init(void **state, size_t elem_size, size_t capacity)
 {
-	struct vyukov *q = aligned_alloc(VOLT__CACHELINE, sizeof(*q));
 	size_t stride = (sizeof(uint64_t) + elem_size + 7) & ~(size_t)7;
-	size_t ring = capacity < 2 ? 2 : capacity;
+	size_t ring = capacity < 2 ? 2 : capacity, bytes;
+
+	/* elem_size <= VOLT_CHAN_ELEM_MAX: the stride cannot wrap; the ring can */
+	if (__builtin_mul_overflow(ring, stride, &bytes) ||
+	    bytes > SIZE_MAX - (VOLT__CACHELINE - 1))
+		return -EOVERFLOW;
+
+	struct vyukov *q = aligned_alloc(VOLT__CACHELINE, sizeof(*q));
 
 	if (!q)
 		return -ENOMEM;
 	q->slots = aligned_alloc(VOLT__CACHELINE,
-				 (ring * stride + VOLT__CACHELINE - 1) & ~(size_t)(VOLT__CACHELINE - 1));
+				 (bytes + VOLT__CACHELINE - 1) & ~(size_t)(VOLT__CACHELINE - 1));
 	if (!q->slots) {
 		free(q);
 		return -ENOMEM;

@@ -66,7 +66,7 @@ int volt_mpsc_new(size_t elem_size, struct volt_mpsc **out)
 {
 	struct volt_mpsc *m;
 
-	if (!out || !elem_size || elem_size > (1u << 24))
+	if (!out || !elem_size || elem_size > VOLT_MPSC_ELEM_MAX)
 		return -EINVAL;
 	m = calloc(1, sizeof(*m));
 	if (!m)

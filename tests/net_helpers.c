@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/net_helpers.c: see net_helpers.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -107,4 +110,37 @@ int vt_plain_connect(const struct volt_addr *addr)
 	CHECK_OK(connect(fd, &addr->u.sa, addr->len));
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return fd;
+}
+
+int vt_fd_count(int *max_fd)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0, hi = -1;
+
+	CHECK(dir != NULL);
+	while ((e = readdir(dir)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		int fd = atoi(e->d_name);
+
+		if (fd == dirfd(dir))
+			continue;
+		n++;
+		if (fd > hi)
+			hi = fd;
+	}
+	closedir(dir);
+	if (max_fd)
+		*max_fd = hi;
+	return n;
+}
+
+double vt_cpu_s(void)
+{
+	struct rusage ru;
+
+	CHECK_OK(getrusage(RUSAGE_SELF, &ru));
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
 }

@@ -46,4 +46,10 @@ void vt_pattern(unsigned char *buf, size_t len, uint32_t seed, size_t offset);
 /* A plain connected TCP socket to addr (blocking), for a client outside the runtime. */
 int vt_plain_connect(const struct volt_addr *addr);
 
+/* Open descriptors of this process (/proc/self/fd); *max_fd (if not NULL): the highest. */
+int vt_fd_count(int *max_fd);
+
+/* CPU time of the whole process so far (user + system, every thread), in seconds. */
+double vt_cpu_s(void);
+
 #endif /* VOLT_TESTS_NET_HELPERS_H */

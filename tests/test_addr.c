@@ -58,6 +58,8 @@ static const char *const bad_addrs[] = {
 	"[::1]:+1",
 	"::1:80",           /* IPv6 without brackets */
 	"[::1:80",
+	"[::1%lo:x]:80",    /* the kernel reads "lo:x" as an alias of lo */
+	"[::1%lo: ]:80",
 	"::1]:80",
 	"[[::1]]:80",
 	"[]:80",

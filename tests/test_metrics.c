@@ -86,6 +86,52 @@ VOLT_RT_TEST(metrics_counts)
 	volt_rt_free(rt);
 }
 
+/* ---- live tasks: spawned on workers and from outside, minus done */
+
+#define LIVE_CHILDREN 100
+
+/* Spawns LIVE_CHILDREN detached one_poll tasks from its worker, then ends. */
+static enum volt_poll parent_poll(struct volt_future *f, struct volt_cx *cx)
+{
+	(void)f;
+	for (int i = 0; i < LIVE_CHILDREN; i++) {
+		struct volt_future c = VOLT_FUTURE_INIT(&one_ops);
+
+		CHECK_OK(volt_spawn(cx->rt, &c, sizeof c, NULL));
+	}
+	return VOLT_READY;
+}
+
+static const struct volt_future_ops parent_ops = { parent_poll, NULL };
+
+VOLT_RT_TEST(metrics_live_tasks)
+{
+	struct volt_rt *rt = vt_rt_new(policy, 2);
+	struct volt_worker_metrics t;
+	struct volt_future p = VOLT_FUTURE_INIT(&parent_ops);
+	struct vt_forever fv;
+	atomic_int fpolls = 0, fdrops = 0, fslot = 0;
+	struct volt_join *pj, *fj;
+
+	volt_metrics_total(rt, &t);
+	CHECK_EQ(volt_metrics_live_tasks(&t), 0);
+	pj = vt_spawn(rt, &p, sizeof p, false);
+	vt_forever_init(&fv, true, &fpolls, &fdrops, &fslot);
+	fj = vt_spawn(rt, &fv, sizeof fv, false);
+	vt_join(pj);
+	VT_WAIT_FOR(atomic_load(&polls) >= LIVE_CHILDREN && atomic_load(&fpolls) >= 1);
+	/* every child done, the forever task pending: one live task */
+	VT_WAIT_FOR((volt_metrics_total(rt, &t), volt_metrics_live_tasks(&t) == 1));
+	CHECK_UEQ(t.tasks_spawned, LIVE_CHILDREN);
+	CHECK_UEQ(t.remote_spawns, 2);
+	(void)volt_join_cancel(fj);
+	CHECK_EQ(volt_join_wait(fj, NULL), -ECANCELED);
+	VT_WAIT_FOR((volt_metrics_total(rt, &t), volt_metrics_live_tasks(&t) == 0));
+	CHECK_EQ(volt_metrics_live_tasks(&t), 0);
+	CHECK_EQ(atomic_load(&fdrops), 1);
+	volt_rt_free(rt);
+}
+
 /* Brackets balance outside strings: a cheap well-formedness check. */
 static bool json_balanced(const char *s)
 {

@@ -116,31 +116,6 @@ static bool readable(struct volt_handle h, int ms)
 	return fd_readable(fd, ms);
 }
 
-/* Open descriptors of this process (/proc/self/fd, minus the directory's own). */
-static int fd_count(int *max_fd)
-{
-	DIR *dir = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0, hi = -1;
-
-	CHECK(dir != NULL);
-	while ((e = readdir(dir)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		int fd = atoi(e->d_name);
-
-		if (fd == dirfd(dir))
-			continue;
-		n++;
-		if (fd > hi)
-			hi = fd;
-	}
-	closedir(dir);
-	if (max_fd)
-		*max_fd = hi;
-	return n;
-}
-
 /*
  * The descriptor count once it has come down to `want` (or after 2 s): a
  * closed handle's descriptor goes only when its last operation lets go, and
@@ -151,7 +126,7 @@ static int fd_count_settled(int want)
 	double until = mono_s() + 2.0;
 	int n;
 
-	while ((n = fd_count(NULL)) > want && mono_s() < until)
+	while ((n = vt_fd_count(NULL)) > want && mono_s() < until)
 		vt_sleep_us(1000);
 	return n;
 }
@@ -751,7 +726,7 @@ static void tcp_errors_case(struct volt_rt *rt)
 	struct volt_addr addr, peer;
 	struct volt_io_op op;
 	struct volt_accept acc;
-	int holder, fds_before, fds_after, client, fds_start = fd_count(NULL);
+	int holder, fds_before, fds_after, client, fds_start = vt_fd_count(NULL);
 
 	/* a blocking accept that times out, on a fresh runtime (no timer before it) */
 	CHECK_OK(volt_tcp_listen(rt, "127.0.0.1:0", &l));
@@ -762,7 +737,7 @@ static void tcp_errors_case(struct volt_rt *rt)
 
 	/* connect: refused, in both forms, the stream untouched and no descriptor left */
 	holder = refusing_port(&addr, text);
-	fds_before = fd_count(NULL);
+	fds_before = vt_fd_count(NULL);
 	CHECK_EQ(fds_before, fds_start + 1);
 	for (int i = 0; i < 3; i++) {
 		s = sentinel;
@@ -1209,15 +1184,6 @@ static bool closed_by_peer(int fd, double until)
 	return n == 0 || (n < 0 && errno == ECONNRESET);
 }
 
-static double cpu_s(void)
-{
-	struct rusage ru;
-
-	CHECK_OK(getrusage(RUSAGE_SELF, &ru));
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-}
-
 #define EMFILE_CLIENTS 8
 
 static void emfile_case(struct volt_rt *rt, const char *policy, const char *driver,
@@ -1340,10 +1306,10 @@ static void emfile_case(struct volt_rt *rt, const char *policy, const char *driv
 	shed_at_start = atomic_load(&st.shed);
 	polls0 = atomic_load(&st.polls);
 	r0 = volt_instant_now(rt);
-	cpu0 = cpu_s();
+	cpu0 = vt_cpu_s();
 	w0 = mono_s();
 	vt_sleep_us(1000000);
-	cpu1 = cpu_s();
+	cpu1 = vt_cpu_s();
 	w1 = mono_s();
 	r1 = volt_instant_now(rt);
 	polls1 = atomic_load(&st.polls);
@@ -1441,7 +1407,7 @@ VOLT_RT_TEST(net_sock_accept_emfile)
 		struct volt_rt *rt;
 		int max_fd;
 
-		(void)fd_count(&max_fd);
+		(void)vt_fd_count(&max_fd);
 		CHECK_OK(getrlimit(RLIMIT_NOFILE, &old));
 		low = old;
 		if (old.rlim_cur == RLIM_INFINITY || old.rlim_cur > (rlim_t)max_fd + 1 + 64)

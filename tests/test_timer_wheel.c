@@ -4,7 +4,7 @@
  * a million timers inserted, half cancelled, the rest fire in deadline
  * order and never early; deadlines at every level boundary and beyond the
  * wheel's range; past deadlines fire at the next advance; advancing in
- * small and large steps agrees.
+ * small and large steps agrees; the top of the tick range.
  */
 #include <stdlib.h>
 
@@ -222,4 +222,28 @@ VOLT_TEST(timer_wheel_crowded_slot_drains_ahead)
 	CHECK_EQ(log.n, N + 1);
 	CHECK_EQ(w.count, 0);
 	free(t);
+}
+
+/*
+ * The top of the tick range (found by tests/fuzz/fuzz_timer.c): advancing to
+ * UINT64_MAX ends, on an empty wheel too (it used to loop for ever: "no
+ * event" and "an event at UINT64_MAX" looked the same), and a timer whose
+ * slot starts at UINT64_MAX fires there.
+ */
+VOLT_TEST(timer_wheel_top_of_range)
+{
+	struct volt__wheel w;
+	struct volt__timer t[2] = { { .deadline = UINT64_MAX }, { .deadline = UINT64_MAX - 1 } };
+	struct fired_log log = { .now = UINT64_MAX };
+
+	volt__wheel_init(&w, UINT64_MAX - 100);
+	CHECK_EQ(volt__wheel_advance(&w, UINT64_MAX - 50, SIZE_MAX, record, &log), 0);
+	volt__wheel_insert(&w, &t[0]);
+	volt__wheel_insert(&w, &t[1]);
+	CHECK_EQ(volt__wheel_advance(&w, UINT64_MAX, SIZE_MAX, record, &log), 2);
+	CHECK(!log.early && !log.out_of_order);
+	CHECK_EQ(w.now, UINT64_MAX);
+	CHECK_EQ(w.count, 0);
+	CHECK_EQ(volt__wheel_advance(&w, UINT64_MAX, SIZE_MAX, record, &log), 0);
+	CHECK_EQ(volt__wheel_next(&w), UINT64_MAX);
 }

@@ -34,8 +34,8 @@ VOLT_API int volt_concurrent(struct volt_rt *rt, void *(*fn)(void *arg), void *a
 /*
  * Waits for the job (volt_block_on: parks a fiber or a plain thread) and
  * releases h: 0 and fn's return value in *output (may be NULL), -ECANCELED
- * if shutdown cancelled it before it ran, -EDEADLK in a stackless task (h is
- * then still the caller's).
+ * if shutdown cancelled it before it ran, -EDEADLK in a stackless task or
+ * -ENOMEM (volt_block_on; h is then still the caller's).
  */
 VOLT_API int volt_blocking_wait(struct volt_blocking *h, void **output);
 

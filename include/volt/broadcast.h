@@ -22,7 +22,14 @@ struct volt_broadcast_rx {
 	uint64_t next; /* the sequence number of the next message to see */
 };
 
-/* 0, -EINVAL (capacity 0), -ENOMEM. */
+/* The largest capacity volt_broadcast_new accepts. */
+#define VOLT_BROADCAST_CAPACITY_MAX (SIZE_MAX >> 3)
+
+/*
+ * A channel retaining the last `capacity` messages: exactly that many,
+ * never rounded. 0, -EINVAL (capacity 0 or above VOLT_BROADCAST_CAPACITY_MAX,
+ * out NULL), -ENOMEM; on error nothing is left allocated.
+ */
 VOLT_API int volt_broadcast_new(size_t capacity, struct volt_broadcast **out);
 VOLT_API void volt_broadcast_free(struct volt_broadcast *b);
 /* VOLT_CHAN_OK, or VOLT_CHAN_CLOSED (closed, or no receiver subscribed). */

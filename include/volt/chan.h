@@ -38,11 +38,20 @@ enum volt_chan_status {
 	VOLT_CHAN_LAGGED, /* broadcast: messages were overwritten before this receiver saw them */
 };
 
+/* The largest capacity and element size volt_chan_new accepts. */
+#define VOLT_CHAN_CAPACITY_MAX (SIZE_MAX >> 3)
+#define VOLT_CHAN_ELEM_MAX ((size_t)1 << 30)
+
 /*
  * A channel of `capacity` elements of `elem_size` bytes on the buffer named
- * `buffer` (NULL: the one VOLT_CHAN_BUFFER names, else "vyukov"). 0, or
- * -EINVAL (capacity or elem_size 0, a size that overflows, an unknown
- * buffer), -ENOMEM.
+ * `buffer` (NULL: the one VOLT_CHAN_BUFFER names, else "vyukov"). Returns
+ * 0; -EINVAL (out NULL, capacity or elem_size 0 or above its _MAX, an
+ * unknown buffer); -EOVERFLOW (capacity x elem_size, or the buffer's slots
+ * with their per-slot header, do not fit in size_t); -ENOMEM. On error
+ * nothing is left allocated and *out is untouched. The capacity is exact,
+ * never rounded: volt_chan_capacity returns it and exactly that many
+ * elements fit (a buffer may keep more slots inside: "vyukov" gives
+ * capacity 1 a ring of two).
  */
 VOLT_API int volt_chan_new(size_t elem_size, size_t capacity, const char *buffer,
 			   struct volt_chan **out);

@@ -32,7 +32,7 @@ VOLT_API void volt_group_cancel(struct volt_group *g);
 /* Tasks of g not yet finished. */
 VOLT_API size_t volt_group_count(const struct volt_group *g);
 
-/* Blocks a plain thread until g is empty: 0, or -EDEADLK on a worker. */
+/* Blocks a plain thread until g is empty: 0, -EDEADLK on a worker, -ENOMEM (volt_block_on). */
 VOLT_API int volt_group_wait(struct volt_group *g);
 
 /* The same as a future: ready when g is empty. */

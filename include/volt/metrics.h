@@ -32,7 +32,20 @@ struct volt_worker_metrics {
 	uint64_t remote_spawns;  /* tasks pushed from outside any worker (counted on worker 0) */
 	uint64_t timers_fired;   /* timers this worker found due and fired */
 	uint64_t timer_wakes;    /* parks that ended at a timer deadline (the timekeeper's) */
+	uint64_t tasks_spawned;  /* tasks spawned by tasks on this worker (outside: remote_spawns) */
 };
+
+/*
+ * Tasks alive in the totals t: spawned (on workers and from outside) and
+ * not yet completed or cancelled. The counters are relaxed and read one
+ * worker after another, so while tasks run the figure is approximate (it
+ * may even be negative for a moment); with nothing running it settles to
+ * the exact count. Tasks dropped by the shutdown are never counted as done.
+ */
+static inline int64_t volt_metrics_live_tasks(const struct volt_worker_metrics *t)
+{
+	return (int64_t)(t->tasks_spawned + t->remote_spawns - t->tasks_done);
+}
 
 /* Copies worker w's counters. 0, or -EINVAL if w is out of range. */
 VOLT_API int volt_metrics_worker(const struct volt_rt *rt, unsigned w,

@@ -18,7 +18,10 @@ extern "C" {
 
 struct volt_mpsc;
 
-/* 0, -EINVAL (elem_size 0 or too large), -ENOMEM. */
+/* The largest element volt_mpsc_new accepts (a block holds 32). */
+#define VOLT_MPSC_ELEM_MAX ((size_t)1 << 24)
+
+/* 0, -EINVAL (elem_size 0 or above VOLT_MPSC_ELEM_MAX, out NULL), -ENOMEM. */
 VOLT_API int volt_mpsc_new(size_t elem_size, struct volt_mpsc **out);
 VOLT_API void volt_mpsc_free(struct volt_mpsc *m);
 /* VOLT_CHAN_OK, VOLT_CHAN_CLOSED, -ENOMEM (a new block could not be had), -EINVAL. */

@@ -11,7 +11,9 @@
  * -EBADF and never reaches a descriptor the kernel has since given to
  * someone else. An operation in flight keeps the slot (not the caller's
  * copy) alive; close cancels it (it completes with -ECANCELED) and the
- * descriptor is closed when the last operation has let go.
+ * descriptor is closed when the last operation has let go. volt_rt_free
+ * closes the handles still open; every call on one of them after it
+ * returns is -ESHUTDOWN (volt/runtime.h).
  *
  * Three forms of every operation:
  * - try:      returns at once; -EAGAIN when it would wait.
@@ -115,7 +117,8 @@ struct volt_resolve {
 	struct volt_rt *rt;
 	void *job;           /* internal */
 	struct volt_addr *out;
-	int result;          /* 0, -ECANCELED, -ENOMEM or a VOLT_EAI code */
+	int result;          /* 0, -ECANCELED, -ENOMEM, -EAGAIN (no pool thread could
+			      * be started) or a VOLT_EAI code */
 	int state;           /* internal */
 };
 
@@ -248,7 +251,10 @@ VOLT_API struct volt_future *volt_stream_read(struct volt_io_op *f, struct volt_
 VOLT_API ssize_t volt_stream_read_blocking(struct volt_stream s, void *buf, size_t len,
 					   volt_duration timeout);
 
-/* Writes up to len bytes (maybe fewer): the count or -errno (-EPIPE...). */
+/*
+ * Writes up to len bytes (maybe fewer): the count or -errno (-EPIPE...).
+ * len above SSIZE_MAX is -EINVAL.
+ */
 VOLT_API ssize_t volt_stream_try_write(struct volt_stream s, const void *buf, size_t len);
 VOLT_API struct volt_future *volt_stream_write(struct volt_io_op *f, struct volt_stream s,
 					       const void *buf, size_t len);
@@ -258,7 +264,9 @@ VOLT_API ssize_t volt_stream_write_blocking(struct volt_stream s, const void *bu
 /*
  * Loop over partial transfers until all len bytes moved: the result is
  * len, or -errno with f->done bytes already moved (read_exact: -EPIPE when
- * the stream ends first). The blocking forms return len or -errno.
+ * the stream ends first). The blocking forms return len or -errno. Any
+ * len up to SSIZE_MAX (the kernel moves at most ~2 GiB a call: looped
+ * like any partial transfer); above it, -EINVAL with nothing moved.
  */
 VOLT_API struct volt_future *volt_stream_read_exact(struct volt_io_op *f, struct volt_stream s,
 						    void *buf, size_t len);

@@ -39,6 +39,15 @@ VOLT_API int volt_rt_run(struct volt_rt *rt, volt_main_fn main, void *arg);
  * Shuts down and frees rt. Every join handle, group and waker of rt must be
  * released first, except those owned by futures the shutdown drops.
  * Must not be called from a worker of rt.
+ *
+ * Sockets still open are closed, not refused (Tokio's model rather than
+ * libuv's -EBUSY): operations in flight on them end with -ECANCELED and
+ * their tasks are dropped like every other; no descriptor of rt remains
+ * when this returns. Afterwards every call on a socket handle of rt
+ * returns -ESHUTDOWN without following the freed rt (or -EBADF, if a
+ * runtime made since was given the same address: never a descriptor of
+ * that runtime). Calls racing with volt_rt_free itself, and calls that pass
+ * the freed rt pointer directly, are the caller's error.
  */
 VOLT_API void volt_rt_free(struct volt_rt *rt);
 

@@ -54,8 +54,12 @@ VOLT_API size_t volt_task_size(size_t future_size);
 /* True once the task completed or was cancelled and dropped. */
 VOLT_API bool volt_join_is_done(const struct volt_join *j);
 
-/* Requests cancellation (see above). Idempotent; never blocks. */
-VOLT_API void volt_join_cancel(struct volt_join *j);
+/*
+ * Requests cancellation (see above); never blocks. Returns 0, also when
+ * the task has already completed or was cancelled before (a no-op then:
+ * the output stands and the drop does not run again); -EINVAL for NULL.
+ */
+VOLT_API int volt_join_cancel(struct volt_join *j);
 
 /* Releases the handle; the task runs on, its output is discarded. */
 VOLT_API void volt_join_detach(struct volt_join *j);
@@ -63,9 +67,10 @@ VOLT_API void volt_join_detach(struct volt_join *j);
 /*
  * Blocks the calling thread until the task finishes, stores its output in
  * *output (if output is not NULL) and releases the handle.
- * Returns 0, -ECANCELED if the task was cancelled, or -EDEADLK when called
- * on a worker thread (a stackless task must await volt_join_await instead);
- * with -EDEADLK the handle is still the caller's.
+ * Returns 0, -ECANCELED if the task was cancelled, -EDEADLK when called
+ * on a worker thread (a stackless task must await volt_join_await instead),
+ * or -ENOMEM (volt_block_on); with -EDEADLK or -ENOMEM the handle is still
+ * the caller's.
  */
 VOLT_API int volt_join_wait(struct volt_join *j, void **output);
 
@@ -85,8 +90,11 @@ VOLT_API struct volt_future *volt_join_await(struct volt_join_future *jf, struct
 /*
  * Polls f to completion on the calling thread, parking the thread between
  * polls, then drops it. *output (may be NULL) receives the output.
- * Returns 0, -EINVAL, or -EDEADLK when called on a worker thread of any
- * runtime (a worker must never block; f is then untouched).
+ * Returns 0, -EINVAL, -EDEADLK when called on a worker thread of any
+ * runtime (a worker must never block), or -ENOMEM when the thread's first
+ * blocking wait cannot allocate its parker (one small block per thread,
+ * kept until the thread exits); with an error f is untouched: never polled,
+ * not dropped. Every blocking form in the library passes -ENOMEM on.
  */
 VOLT_API int volt_block_on(struct volt_rt *rt, struct volt_future *f, void **output);
 

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # tests/model/run.sh CLEAN_BIN MUTANT_BIN...: `make test-model`.
 #
-# The clean model checker must pass every model over its default seeds; each
+# The clean model checker must pass every model over its default seeds
+# (MODEL_SEEDS=N: over N seeds; `make test-reliability` asks for 10,000); each
 # mutant build (a planted bug) must fail, i.e. be caught with a seed. The
 # clean run goes in the background while the mutants run one after another
 # (two cores). Counts models passed + mutants caught against everything
@@ -13,7 +14,7 @@ limit=${MODEL_TIMEOUT:-300}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-timeout -k 5 "$limit" "$clean" >"$tmp/clean" 2>&1 &
+timeout -k 5 "$limit" "$clean" ${MODEL_SEEDS:+--seeds "$MODEL_SEEDS"} >"$tmp/clean" 2>&1 &
 clean_pid=$!
 i=0
 for bin in "$@"; do
