@@ -19,11 +19,18 @@
  * goes on the `due` list.
  *
  * Advancing: the next event is the earliest start of an occupied slot over
- * all levels (a count-trailing-zeros per array). Time jumps there; the
- * slot's timers either fire (their deadline has come) or are placed again
- * relative to the new now, which puts them on a lower level (a cascade).
- * Time only ever jumps to the earliest occupied slot start, so no slot is
- * skipped, and timers fire in deadline order and never early.
+ * all levels (a count-trailing-zeros per array), or the start of the next
+ * top block while far timers wait. Time jumps there; the slot's timers
+ * either fire (their deadline has come) or are placed again relative to
+ * the new now, which puts them on a lower level (a cascade). Time only ever
+ * jumps to the earliest event, so no slot is skipped, and timers fire in
+ * deadline order, never early and never late, however far one advance
+ * goes. The far list, the one thing placed relative to now rather than by
+ * its deadline, is placed again at every top block boundary time crosses,
+ * before any slot that starts at the same tick; so an advance across k top
+ * blocks makes k passes over the far timers (2^22 across the whole 64-bit
+ * range): correct at any distance, but the cost of a huge jump grows with
+ * it while far timers wait.
  *
  * Cascading ahead of time. A cascade touches every timer of the slot, and
  * the timers live in their tasks, scattered over memory: a cache and TLB
@@ -195,7 +202,18 @@ static uint64_t next_event(const struct volt__wheel *w, unsigned *level)
 	if (w->far) {
 		uint64_t top = (slot_no(w->now, TOP) + 1) << (BITS * TOP);
 
-		if (top < next) {
+		/*
+		 * At a tie the far list goes first. A slot starting at the same
+		 * tick (slot 0 of the next block, of any level) would otherwise
+		 * move now into the new top block before the far list is
+		 * placed again, and `top` would then name the block after: the
+		 * far timers would skip a re-placement, and after two such ties
+		 * in a row a timer due in the block just entered fired up to
+		 * 64^7 ticks late (found by tests/fuzz/fuzz_timer.c). `top`
+		 * does not wrap: in the last top block every deadline is
+		 * within the wheel, so the far list is empty there.
+		 */
+		if (top <= next) {
 			next = top;
 			*level = FAR;
 		}

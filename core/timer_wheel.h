@@ -54,7 +54,11 @@ uint64_t volt__wheel_next(const struct volt__wheel *w);
  * had already come when inserted fire first, in any order), each unlinked first.
  * Stops after `max` timers fired (time then stays at the last deadline
  * fired, so a further call carries on); otherwise time ends at `to`.
- * Returns how many fired.
+ * Returns how many fired. `to` may be any distance ahead: every timer
+ * fires at exactly its deadline (or at the first advance, if that had
+ * passed when it was inserted), never late, however many top blocks
+ * (64^7 ticks) one call crosses; but while timers wait beyond the wheel
+ * (the far list) each top block crossed costs a pass over them.
  */
 size_t volt__wheel_advance(struct volt__wheel *w, uint64_t to, size_t max,
 			   void (*fire)(struct volt__timer *t, void *arg), void *arg);

@@ -4,7 +4,8 @@
  * a million timers inserted, half cancelled, the rest fire in deadline
  * order and never early; deadlines at every level boundary and beyond the
  * wheel's range; past deadlines fire at the next advance; advancing in
- * small and large steps agrees; the top of the tick range.
+ * small and large steps agrees; the top of the tick range; far timers
+ * placed again at every top block boundary, one advance crossing many.
  */
 #include <stdlib.h>
 
@@ -246,4 +247,79 @@ VOLT_TEST(timer_wheel_top_of_range)
 	CHECK_EQ(w.count, 0);
 	CHECK_EQ(volt__wheel_advance(&w, UINT64_MAX, SIZE_MAX, record, &log), 0);
 	CHECK_EQ(volt__wheel_next(&w), UINT64_MAX);
+}
+
+struct at_log {
+	const struct volt__wheel *w;
+	size_t n;
+	bool off_time; /* a timer fired at a tick other than its deadline */
+};
+
+static void record_at(struct volt__timer *t, void *arg)
+{
+	struct at_log *log = arg;
+
+	if (log->w->now != t->deadline)
+		log->off_time = true;
+	log->n++;
+}
+
+/*
+ * Far timers are placed again at every top block boundary (64^7 = 2^42
+ * ticks), also when a slot starts at the same tick (found by
+ * tests/fuzz/fuzz_timer.c, corpus regress-far-tie): that slot used to go
+ * first, moving now into the new top block, and the far list then waited
+ * for the block after. Here a level-6 slot at 2^42 and a level-0 slot at
+ * 2^43 each tie with a boundary, and a timer inserted far at 7, due at
+ * 2^43, fired at 3 * 2^42.
+ */
+VOLT_TEST(timer_wheel_far_list_at_a_tied_boundary)
+{
+	const uint64_t top = 1ull << 42;
+	struct volt__wheel w;
+	struct volt__timer far = { .deadline = 2 * top }, tie6 = { .deadline = top + 3 },
+			   tie0 = { .deadline = 2 * top };
+	struct at_log log = { .w = &w };
+
+	volt__wheel_init(&w, 7);
+	CHECK_UEQ(volt__wheel_insert(&w, &far), top); /* far: look at the next top block */
+	volt__wheel_insert(&w, &tie6);                /* level 6, its slot starts at 2^42 */
+	CHECK_EQ(tie6.level, 6);
+	CHECK_EQ(volt__wheel_advance(&w, top, SIZE_MAX, record_at, &log), 0);
+	CHECK(w.far == NULL); /* placed again at 2^42, with the slot there */
+	CHECK_EQ(volt__wheel_advance(&w, 2 * top - 1, SIZE_MAX, record_at, &log), 1);
+	volt__wheel_insert(&w, &tie0); /* level 0, its slot starts at 2^43 */
+	CHECK_EQ(tie0.level, 0);
+	CHECK_UEQ(volt__wheel_next(&w), 2 * top);
+	CHECK_EQ(volt__wheel_advance(&w, 2 * top, SIZE_MAX, record_at, &log), 2);
+	CHECK(!far.linked && !tie0.linked);
+	CHECK(!log.off_time);
+	CHECK_EQ(w.count, 0);
+}
+
+/*
+ * One advance across many top blocks: the far list is placed again at each
+ * boundary, and every timer fires at its deadline, those at a boundary and
+ * those with a slot starting at one included.
+ */
+VOLT_TEST(timer_wheel_one_advance_across_top_blocks)
+{
+	const uint64_t top = 1ull << 42;
+	enum { K = 12 };
+	struct volt__wheel w;
+	struct volt__timer t[3 * K];
+	struct at_log log = { .w = &w };
+
+	volt__wheel_init(&w, 5);
+	for (int k = 0; k < K; k++) {
+		t[3 * k] = (struct volt__timer){ .deadline = (k + 1) * top };          /* at a boundary */
+		t[3 * k + 1] = (struct volt__timer){ .deadline = (k + 1) * top + 3 };  /* a slot at it */
+		t[3 * k + 2] = (struct volt__timer){ .deadline = (k + 1) * top + 777777 };
+	}
+	for (int i = 0; i < 3 * K; i++)
+		volt__wheel_insert(&w, &t[i]);
+	CHECK_EQ(volt__wheel_advance(&w, (K + 2) * top, SIZE_MAX, record_at, &log), 3 * K);
+	CHECK(!log.off_time);
+	CHECK_EQ(w.count, 0);
+	CHECK_UEQ(w.now, (K + 2) * top);
 }

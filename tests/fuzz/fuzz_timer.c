@@ -171,9 +171,13 @@ static uint64_t pick_any_time(struct fz *in)
 }
 
 /*
- * A time to advance to, at most MAX_JUMP ahead: far timers are placed again
- * each time now enters a new top block (every 64^7 ticks), so crossing the
- * whole 64-bit range would take 2^22 steps.
+ * A time to advance to, at most MAX_JUMP ahead. This bounds the fuzzer's
+ * time, not what the wheel promises: an advance may jump any distance and
+ * fires every timer exactly on time (core/timer_wheel.h), but while far
+ * timers wait it stops at every top block boundary (every 64^7 ticks) to
+ * place them again, so crossing the whole 64-bit range would take 2^22
+ * steps. Four top blocks still cross several boundaries in one advance
+ * (regress-far-tie: a far timer skipped two boundaries and fired late).
  */
 #define MAX_JUMP (1ull << 44) /* four top blocks */
 
