@@ -7,7 +7,8 @@
  * program sets afterwards win over both.
  *
  *	VOLT_SCHED=<name>   scheduler policy (volt_sched_name(i) lists them)
- *	VOLT_DRIVER=auto|uring|epoll  I/O driver (volt_driver_name(i) lists them)
+ *	VOLT_DRIVER=auto|uring|epoll|sim  I/O driver (volt_driver_name(i) lists the
+ *	                    kernel ones; sim is the simulated network, docs/simulation.md)
  *	VOLT_WORKERS=<n>    worker threads, 1..VOLT_MAX_WORKERS (0 = CPUs)
  *	VOLT_SEED=<n>       seed of every random choice (0 = from the clock)
  *	VOLT_BUDGET=<n>     cooperative budget per task poll, 1..65535
@@ -102,7 +103,8 @@ VOLT_API const char *volt_sched_default(void);
 /* Policies built in, by index: NULL past the last one. */
 VOLT_API const char *volt_sched_name(unsigned i);
 
-/* I/O drivers built in, by index ("uring", "epoll"): NULL past the last one. */
+/* I/O drivers on the kernel, by index ("uring", "epoll"): NULL past the last
+ * one. The simulated network, "sim", is chosen by name only. */
 VOLT_API const char *volt_driver_name(unsigned i);
 
 #ifdef __cplusplus

@@ -78,9 +78,14 @@ def faults(text):
 
 def fuzz(text):
     out = {}
-    for m in re.finditer(r'^(fuzz_\w+): (\d+) runs in (\d+) s', text, re.M):
-        out[m.group(1)] = {'runs': int(m.group(2)), 'secs': int(m.group(3))}
+    for m in re.finditer(r'^(fuzz_\w+): (\d+) runs in (\d+) s.*, (\w+)$', text, re.M):
+        out[m.group(1)] = {'runs': int(m.group(2)), 'secs': int(m.group(3)),
+                           'result': m.group(4)}
     return out
+
+
+def fuzz_teeth(text):
+    return {'lines': re.findall(r'^fuzz-mutant-.*(?:caught after|MISSED).*$', text, re.M)}
 
 
 def soak(path):
@@ -103,8 +108,76 @@ def soak(path):
             'runs': runs}
 
 
+def fmt(n):
+    return '{:,}'.format(n)
+
+
+def figure_table(fig):
+    """The figures as a Markdown table: what was explored, injected, held."""
+    rows = []
+    m = fig.get('models')
+    if m:
+        rows.append(('model checking', '%d models x %s seeds = %s runs; planted bugs caught %d of %d'
+                     % (m['models'], fmt(m['seeds_per_model_min']), fmt(m['seeds_explored']),
+                        m['mutants_caught'], m['mutants_caught'] + m['mutants_survived'])))
+    c = fig.get('chaos')
+    if c:
+        rows.append(('chaos build', '%d seeds, %s test cases passed'
+                     % (c['chaos_seeds'], fmt(c['tests_passed']))))
+    for line in (fig.get('chaos-teeth') or {}).get('lines', []):
+        rows.append(('chaos teeth', line.replace('teeth: ', '', 1)))
+    for ex, v in sorted((fig.get('sim') or {}).items()):
+        rows.append(('simulation, %s example' % ex,
+                     '%d of %d seeds; %s connections, %s bytes checked, %s resets, %s faults'
+                     % (v['seeds_passed'], v['seeds'], fmt(v['connections']),
+                        fmt(v['bytes_checked']), fmt(v['resets']), fmt(v['faults']))))
+    for key, label in (('faults', 'release'), ('faults-asan', 'ASan')):
+        f = fig.get(key)
+        if not f:
+            continue
+        rows.append(('syscall faults (%s)' % label,
+                     '%d scenario runs, %s faults injected, %s bytes verified'
+                     % (f['syscall_scenarios'], fmt(f['syscall_faults_injected']),
+                        fmt(f['bytes_verified']))))
+        rows.append(('allocation failure (%s)' % label, '%d cases, %s failures injected'
+                     % (f['alloc_cases'], fmt(f['alloc_failures_injected']))))
+        rows.append(('bad-input table (%s)' % label, '%d test runs passed'
+                     % f['bad_input_tests_passed']))
+    for t, v in sorted((fig.get('fuzz') or {}).items()):
+        rows.append(('fuzz %s' % t, '%s executions, a %d s run: %s'
+                     % (fmt(v['runs']), v['secs'], v['result'])))
+    for line in (fig.get('fuzz-teeth') or {}).get('lines', []):
+        rows.append(('fuzz teeth', line.split(': FUZZ_CHECK')[0]))
+    so = fig.get('soak')
+    for name, r in sorted(((so or {}).get('runs') or {}).items()):
+        if 'rss_first_kib' in r:
+            what = ('%s connections x %g s, %s bytes checked, %d errors, RSS %s -> %s KiB '
+                    '(%+.1f%%), server CPU %.1f%%'
+                    % (fmt(r['conns']), r['secs'], fmt(r['bytes_checked']), r['errors'],
+                       fmt(r['rss_first_kib']), fmt(r['rss_end_kib']), r['rss_drift_pct'],
+                       r['server_cpu_pct']))
+        elif 'spawned' in r:
+            what = ('%s tasks, %s joined as cancelled, live tasks at the end %d, %d bytes '
+                    'leaked, fds %d -> %d' % (fmt(r['spawned']), fmt(r['joined_cancelled']),
+                                             r['live_tasks_end'], r['malloc_leaked_bytes'],
+                                             r['fds_before'], r['fds_after']))
+        else:
+            what = ('%s tasks: %s completed + %s dropped; %s messages = %s received + %s '
+                    'returned + %s drained; %d bytes leaked, fds %d -> %d, freed in %.0f ms'
+                    % (fmt(r['tasks']), fmt(r['completed']), fmt(r['dropped_unfinished']),
+                       fmt(r['msgs']), fmt(r['msgs_received']),
+                       fmt(r['msgs_returned_to_sender']), fmt(r['msgs_drained_after']),
+                       r['malloc_leaked_bytes'], r['fds_before'], r['fds_after'],
+                       r['shutdown_ms']))
+        rows.append(('soak (%s) %s%s' % (so.get('mode'), name, '' if r.get('pass') else ' FAILED'),
+                     what))
+    out = ['| suite | figure |', '|---|---|']
+    out.extend('| %s | %s |' % r for r in rows)
+    return out
+
+
 PARSERS = {'models': models, 'chaos': chaos, 'chaos-teeth': chaos_teeth, 'sim': sim,
-           'faults': faults, 'faults-asan': faults, 'fuzz': fuzz}
+           'faults': faults, 'faults-asan': faults, 'fuzz': fuzz, 'fuzz-teeth': fuzz_teeth}
 
 
 def main():
@@ -144,11 +217,7 @@ def main():
                                                    'FAILED (%d)' % s['status'], s['secs'],
                                                    s['passed'], s['failed']))
     lines.append('')
-    lines.append('Figures (summary.json has them all):')
-    lines.append('')
-    lines.append('```')
-    lines.append(json.dumps(figures, indent=1))
-    lines.append('```')
+    lines.extend(figure_table(figures))
     with open(os.path.join(out, 'summary.md'), 'w') as f:
         f.write('\n'.join(lines) + '\n')
     print('\n'.join(lines[:len(steps) + 2]))
