@@ -53,9 +53,22 @@ enum volt__opcode {
 #define VOLT__OPF_COUNTED 0x4   /* counted in io->pending */
 #define VOLT__OPF_DONE 0x8      /* result final */
 
-/* Readiness directions (epoll). */
+/* Readiness directions (epoll, sim). */
 #define VOLT__READABLE 0x1u
 #define VOLT__WRITABLE 0x2u
+
+/* The direction whose readiness op waits for: READABLE (accept, read, recvfrom) or WRITABLE. */
+static inline unsigned volt__op_dir(const struct volt_io_op *op)
+{
+	switch (op->opcode) {
+	case VOLT__OP_ACCEPT:
+	case VOLT__OP_READ:
+	case VOLT__OP_RECVFROM:
+		return VOLT__READABLE;
+	default:
+		return VOLT__WRITABLE;
+	}
+}
 
 enum volt__source_kind {
 	VOLT__SRC_LISTENER = 1,

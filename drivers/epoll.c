@@ -117,25 +117,13 @@ static void epoll_cancel(struct volt__driver *d, struct volt__source *s)
 	wake_waiters(s, VOLT__READABLE | VOLT__WRITABLE);
 }
 
-static unsigned op_dir(const struct volt_io_op *op)
-{
-	switch (op->opcode) {
-	case VOLT__OP_ACCEPT:
-	case VOLT__OP_READ:
-	case VOLT__OP_RECVFROM:
-		return VOLT__READABLE;
-	default:
-		return VOLT__WRITABLE;
-	}
-}
-
 static void unwait(struct volt__source *s, struct volt_io_op *op)
 {
 	struct volt_waker stale = { NULL, NULL };
 
 	pthread_mutex_lock(&s->lock);
 	if (op->waiter.linked)
-		volt__waitlist_remove(&s->waiters[op_dir(op) - 1], &op->waiter);
+		volt__waitlist_remove(&s->waiters[volt__op_dir(op) - 1], &op->waiter);
 	stale = op->waiter.waker;
 	op->waiter.waker.ops = NULL;
 	pthread_mutex_unlock(&s->lock);
@@ -146,7 +134,7 @@ static enum volt_poll epoll_op_poll(struct volt__driver *d, struct volt_io_op *o
 				    struct volt_cx *cx)
 {
 	struct volt__source *s = op->source;
-	unsigned dir = op_dir(op);
+	unsigned dir = volt__op_dir(op);
 
 	(void)d;
 	for (;;) {

@@ -343,18 +343,6 @@ static void sim_cancel(struct volt__driver *d, struct volt__source *s)
 	leave(d);
 }
 
-static unsigned op_dir(const struct volt_io_op *op)
-{
-	switch (op->opcode) {
-	case VOLT__OP_ACCEPT:
-	case VOLT__OP_READ:
-	case VOLT__OP_RECVFROM:
-		return VOLT__READABLE;
-	default:
-		return VOLT__WRITABLE;
-	}
-}
-
 /* Takes op's waiter off its socket (if still there) and drops its waker. */
 static void unwait(struct volt__driver *d, struct volt_io_op *op)
 {
@@ -364,7 +352,7 @@ static void unwait(struct volt__driver *d, struct volt_io_op *op)
 	struct volt__sim_sock *sk = volt__sim_sock(w, s->fd);
 
 	if (sk) {
-		volt__sim_unwait(sk, op_dir(op), &op->waiter, &stale);
+		volt__sim_unwait(sk, volt__op_dir(op), &op->waiter, &stale);
 	} else {
 		stale = op->waiter.waker;
 		op->waiter.waker.ops = NULL;
@@ -401,7 +389,7 @@ static enum volt_poll sim_op_poll(struct volt__driver *d, struct volt_io_op *op,
 		w = enter(d);
 		sk = volt__sim_sock(w, s->fd); /* still there: op holds the source */
 		if (sk && volt__sim_changes(sk) == seen && !volt__source_closing(s)) {
-			volt__sim_wait(w, sk, op_dir(op), &op->waiter, &cx->waker);
+			volt__sim_wait(w, sk, volt__op_dir(op), &op->waiter, &cx->waker);
 			leave(d);
 			return VOLT_PENDING;
 		}

@@ -373,6 +373,20 @@ static void broken(struct volt__sim_world *w, struct peer *p, ssize_t err)
 	}
 }
 
+/*
+ * One receive on p's connection: the byte count, 0 at its end, or -EAGAIN
+ * when nothing has come yet. Any other error breaks the connection
+ * (broken(): p is retried, finished or failed) and is returned as it is.
+ */
+static ssize_t peer_recv(struct volt__sim_world *w, struct peer *p, void *buf, size_t len)
+{
+	ssize_t n = volt__sim_recv(w, p->fd, buf, len, 0);
+
+	if (n < 0 && n != -EAGAIN)
+		broken(w, p, n);
+	return n;
+}
+
 static void progress(struct volt__sim_world *w, struct peer *p)
 {
 	p->last_progress = w->now;
@@ -488,13 +502,11 @@ static void echo_step(struct volt__sim_world *w, struct peer *p)
 	ssize_t n;
 
 	for (;;) {
-		n = volt__sim_recv(w, p->fd, buf, sizeof(buf), 0);
+		n = peer_recv(w, p, buf, sizeof(buf));
 		if (n == -EAGAIN)
 			break;
-		if (n < 0) {
-			broken(w, p, n);
-			return;
-		}
+		if (n < 0)
+			return; /* broken */
 		if (n == 0) {
 			if (p->recvd == p->total && p->shut) {
 				finish(w, p, true);
@@ -670,13 +682,11 @@ static void chat_step(struct volt__sim_world *w, struct peer *p)
 			fail(w, p, "a line longer than %zu bytes", sizeof(p->in));
 			return;
 		}
-		n = volt__sim_recv(w, p->fd, p->in + p->in_len, sizeof(p->in) - p->in_len, 0);
+		n = peer_recv(w, p, p->in + p->in_len, sizeof(p->in) - p->in_len);
 		if (n == -EAGAIN)
 			break;
-		if (n < 0) {
-			broken(w, p, n);
-			return;
-		}
+		if (n < 0)
+			return; /* broken */
 		if (n == 0) {
 			fail(w, p, "the room hung up");
 			return;

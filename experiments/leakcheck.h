@@ -11,6 +11,7 @@
  * GLIBC_TUNABLES=glibc.malloc.tcache_count=0 unless that is already set.
  *
  * Header-only (each experiment is one program); every function is static.
+ * The clock and the option parsing come from proto.h.
  */
 #ifndef VOLT_EXPERIMENTS_LEAKCHECK_H
 #define VOLT_EXPERIMENTS_LEAKCHECK_H
@@ -27,14 +28,6 @@
 #include <unistd.h>
 
 #define LC_TCACHE_OFF "glibc.malloc.tcache_count=0"
-
-static inline uint64_t lc_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static inline void lc_sleep_us(long us)
 {

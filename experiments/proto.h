@@ -6,8 +6,9 @@
  * opens for the main thread, the runtime counters reported per iteration,
  * the '#' summary of the iteration times, the runtime's configuration and
  * the allocator settings that keep freed memory mapped (page faults are
- * expensive on the development machine). Header-only; every function is
- * static.
+ * expensive on the development machine). The leak experiments
+ * (spawn_cancel.c, shutdown_inflight.c) take their options, configuration
+ * and clock from here too. Header-only; every function is static.
  */
 #ifndef VOLT_EXPERIMENTS_PROTO_H
 #define VOLT_EXPERIMENTS_PROTO_H
@@ -181,6 +182,24 @@ static inline bool proto_opts_parse(int argc, char **argv, const struct proto_op
 
 	for (int i = 1; i < argc && !bad; i++)
 		bad |= !proto_opt(argc, argv, &i, opts, &bad);
+	return !bad;
+}
+
+/*
+ * proto_opts_parse, with one option that takes no value besides: `flag`
+ * ("--json") sets *flag_set. True if every word was good.
+ */
+static inline bool proto_opts_parse_flag(int argc, char **argv, const struct proto_opt *opts,
+					 const char *flag, bool *flag_set)
+{
+	bool bad = false;
+
+	for (int i = 1; i < argc && !bad; i++) {
+		if (!strcmp(argv[i], flag))
+			*flag_set = true;
+		else if (!proto_opt(argc, argv, &i, opts, &bad))
+			bad = true;
+	}
 	return !bad;
 }
 

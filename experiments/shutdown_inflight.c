@@ -64,6 +64,7 @@
 #include <volt.h>
 
 #include "leakcheck.h"
+#include "proto.h"
 
 #define NAME "shutdown_inflight"
 #define MAX_TASKS 1000000ul
@@ -438,10 +439,10 @@ static void scenario(const struct volt_config *cfg, size_t n, uint64_t seed, str
 	}
 
 	/* Most tasks under way, some messages racing the shutdown, some tasks never polled. */
-	uint64_t give_up = lc_now_ns() + 5000000000ull;
+	uint64_t give_up = proto_now_ns() + 5000000000ull;
 
 	while (atomic_load_explicit(&r.polled, memory_order_acquire) < r.ntasks * 9 / 10 &&
-	       lc_now_ns() < give_up)
+	       proto_now_ns() < give_up)
 		lc_sleep_us(500);
 	for (size_t i = 0; i < r.nrx; i++) {
 		uint64_t m = new_msg(&r);
@@ -461,10 +462,10 @@ static void scenario(const struct volt_config *cfg, size_t n, uint64_t seed, str
 	fg->live_at_shutdown = volt_metrics_live_tasks(&m);
 	fg->threads_at_shutdown = lc_threads();
 
-	uint64_t t0 = lc_now_ns();
+	uint64_t t0 = proto_now_ns();
 
 	volt_rt_free(r.rt);
-	fg->shutdown_ms = (double)(lc_now_ns() - t0) / 1e6;
+	fg->shutdown_ms = (double)(proto_now_ns() - t0) / 1e6;
 
 	/* Nothing may run any more: no job, no drop. */
 	size_t ran_at_free = 0, ran_later = 0;
@@ -559,53 +560,24 @@ static void usage(void)
 	exit(2);
 }
 
-static unsigned long num_arg(const char *s, unsigned long min, unsigned long max)
-{
-	char *end;
-	unsigned long v;
-
-	if (!s || *s < '0' || *s > '9')
-		usage();
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*end || errno || v < min || v > max)
-		usage();
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	unsigned long tasks = 10000, seed = 1, workers = 0;
+	const struct proto_opt opts[] = {
+		{ "--tasks", &tasks, 100, MAX_TASKS },
+		{ "--seed", &seed, 0, ~0ul },
+		{ "--workers", &workers, 1, VOLT_MAX_WORKERS },
+		{ NULL, NULL, 0, 0 },
+	};
 	bool json = false;
 	struct volt_config cfg;
 	struct figures warm, fg;
 
 	(void)lc_tcache_off(NAME, argv);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = argv[i + 1];
-
-		if (!strcmp(a, "--json")) {
-			json = true;
-			continue;
-		}
-		if (!strcmp(a, "--tasks"))
-			tasks = num_arg(v, 100, MAX_TASKS);
-		else if (!strcmp(a, "--seed"))
-			seed = num_arg(v, 0, ~0ul);
-		else if (!strcmp(a, "--workers"))
-			workers = num_arg(v, 1, VOLT_MAX_WORKERS);
-		else
-			usage();
-		i++;
-	}
-	if (volt_config_init(&cfg) != 0) {
-		fprintf(stderr, NAME ": bad VOLT_* environment variable\n");
+	if (!proto_opts_parse_flag(argc, argv, opts, "--json", &json))
+		usage();
+	if (proto_config(&cfg, NAME, workers, 2))
 		return 2;
-	}
-	if (workers)
-		cfg.workers = (unsigned)workers;
-	else if (!getenv("VOLT_WORKERS"))
-		cfg.workers = 2;
 	cfg.max_blocking_threads = BLOCKING_THREADS;
 
 	scenario(&cfg, tasks / 100 < 100 ? 100 : tasks / 100, seed + 1, &warm);

@@ -60,6 +60,7 @@
 #include <volt.h>
 
 #include "leakcheck.h"
+#include "proto.h"
 
 #define NAME "spawn_cancel"
 #define MAX_TASKS 1000000000ul
@@ -462,58 +463,27 @@ static void usage(void)
 	exit(2);
 }
 
-static unsigned long num_arg(const char *s, unsigned long min, unsigned long max)
-{
-	char *end;
-	unsigned long v;
-
-	if (!s || *s < '0' || *s > '9')
-		usage();
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*end || errno || v < min || v > max)
-		usage();
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	unsigned long tasks = 10000000, batch_size = 10000, seed = 1, workers = 0;
+	const struct proto_opt opts[] = {
+		{ "--tasks", &tasks, 1, MAX_TASKS },
+		{ "--batch", &batch_size, 1, MAX_BATCH },
+		{ "--seed", &seed, 0, ~0ul },
+		{ "--workers", &workers, 1, VOLT_MAX_WORKERS },
+		{ NULL, NULL, 0, 0 },
+	};
 	bool json = false;
 
 	(void)lc_tcache_off(NAME, argv);
-
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = argv[i + 1];
-
-		if (!strcmp(a, "--json")) {
-			json = true;
-			continue;
-		}
-		if (!strcmp(a, "--tasks"))
-			tasks = num_arg(v, 1, MAX_TASKS);
-		else if (!strcmp(a, "--batch"))
-			batch_size = num_arg(v, 1, MAX_BATCH);
-		else if (!strcmp(a, "--seed"))
-			seed = num_arg(v, 0, ~0ul);
-		else if (!strcmp(a, "--workers"))
-			workers = num_arg(v, 1, VOLT_MAX_WORKERS);
-		else
-			usage();
-		i++;
-	}
+	if (!proto_opts_parse_flag(argc, argv, opts, "--json", &json))
+		usage();
 	rng_state = seed * 0x9e3779b97f4a7c15ull | 1;
 
 	struct volt_config cfg;
 
-	if (volt_config_init(&cfg) != 0) {
-		fprintf(stderr, NAME ": bad VOLT_* environment variable\n");
+	if (proto_config(&cfg, NAME, workers, 2))
 		return 2;
-	}
-	if (workers)
-		cfg.workers = (unsigned)workers;
-	else if (!getenv("VOLT_WORKERS"))
-		cfg.workers = 2;
 
 	/* Everything the run keeps is allocated before the baseline. */
 	struct batch b = { 0 };
@@ -552,7 +522,7 @@ int main(int argc, char **argv)
 
 	long fds0 = lc_fds(), threads0 = lc_threads();
 	size_t mem0 = lc_malloc_in_use();
-	uint64_t t0 = lc_now_ns();
+	uint64_t t0 = proto_now_ns();
 
 	if ((err = volt_rt_new(&cfg, &rt)) != 0) {
 		fprintf(stderr, NAME ": runtime: %s\n", strerror(-err));
@@ -574,7 +544,7 @@ int main(int argc, char **argv)
 		if (k == nbatches / 10)
 			mem_rt1 = lc_malloc_in_use(); /* after a tenth: the slab has grown */
 	}
-	uint64_t t1 = lc_now_ns();
+	uint64_t t1 = proto_now_ns();
 	struct volt_worker_metrics m;
 	int64_t live = settled_live_tasks(rt, &m);
 	long fds_rt1 = lc_fds();

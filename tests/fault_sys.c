@@ -192,10 +192,13 @@ static uint64_t thresh(enum vt_fcall c, int f)
 	return atomic_load_explicit(&sh.thresh[c][f], memory_order_relaxed);
 }
 
-/* One draw for call c among the faults in mask: the fault, or -1 for none. */
-static int decide(enum vt_fcall c, uint32_t mask)
+/*
+ * The fault in mask whose share of call c's thresholds, laid end to end in
+ * fault order, holds u; -1 if u is past them all.
+ */
+static int fault_at(enum vt_fcall c, uint32_t mask, uint64_t u)
 {
-	uint64_t u = draw() >> 32, acc = 0;
+	uint64_t acc = 0;
 
 	for (int f = 0; f < VT_F_N; f++) {
 		if (!(mask & BIT(f)))
@@ -207,24 +210,22 @@ static int decide(enum vt_fcall c, uint32_t mask)
 	return -1;
 }
 
+/* One draw for call c among the faults in mask: the fault, or -1 for none. */
+static int decide(enum vt_fcall c, uint32_t mask)
+{
+	return fault_at(c, mask, draw() >> 32);
+}
+
 /* One of the faults in mask, weighted by the plan (an error is certain): -1 if none is armed. */
 static int pick(enum vt_fcall c, uint32_t mask)
 {
-	uint64_t sum = 0, u, acc = 0;
+	uint64_t sum = 0;
 
 	for (int f = 0; f < VT_F_N; f++)
 		sum += (mask & BIT(f)) ? thresh(c, f) : 0;
 	if (!sum)
 		return -1;
-	u = draw() % sum;
-	for (int f = 0; f < VT_F_N; f++) {
-		if (!(mask & BIT(f)))
-			continue;
-		acc += thresh(c, f);
-		if (u < acc)
-			return f;
-	}
-	return -1;
+	return fault_at(c, mask, draw() % sum);
 }
 
 static void count(enum vt_fcall c, int f)

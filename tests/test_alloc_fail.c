@@ -34,7 +34,6 @@
  * from run to run; that only moves a failure to another point, which must
  * be survived as well.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -73,19 +72,6 @@ static unsigned wide(unsigned n)
 	return e && *e && strcmp(e, "0") != 0 ? 4 * n : n;
 }
 
-/* Descriptors open in this process. */
-static int open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	CHECK(d != NULL);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
 /*
  * Skips without the wrappers. Then makes this thread's parker (core/block_on.c
  * keeps one per thread, for the thread's life), so the first blocking wait
@@ -113,7 +99,7 @@ static void oom_loop(const struct oom_case *c, struct oom_figures *fig)
 		for (unsigned n = 1;; n++) {
 			struct vt_alloc_stats s0, s1;
 			uint64_t injected;
-			int fds = open_fds(), r;
+			int fds = vt_fd_count(NULL), r;
 
 			CHECK_MSG(n <= OOM_MAX_POINTS, "%s: no end after %u rounds", c->name, n);
 			vt_alloc_stats(&s0);
@@ -133,8 +119,9 @@ static void oom_loop(const struct oom_case *c, struct oom_figures *fig)
 				  "%s: n=%u %s: %" PRId64 " heap blocks, %" PRId64
 				  " mappings left behind (r=%d)", c->name, n, mode_name(mode),
 				  s1.live - s0.live, s1.maps - s0.maps, r);
-			CHECK_MSG(open_fds() == fds, "%s: n=%u %s: %d descriptors left behind (r=%d)",
-				  c->name, n, mode_name(mode), open_fds() - fds, r);
+			CHECK_MSG(vt_fd_count(NULL) == fds,
+				  "%s: n=%u %s: %d descriptors left behind (r=%d)", c->name, n,
+				  mode_name(mode), vt_fd_count(NULL) - fds, r);
 			fig->injected += injected;
 			fig->refused += r != 0;
 			if (!injected) {

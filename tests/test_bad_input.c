@@ -35,7 +35,6 @@
  *	timer beyond the wheel, past deadline	bad_input_timer_far_and_past, bad_input_timer_wheel_edges
  *	oversized read/write buffers		bad_input_oversized_buffers
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -55,35 +54,6 @@ extern _Atomic long volt__resolve_jobs;  /* net/resolve.c */
 
 /* ------------------------------------------------------------ tools */
 
-/* Open descriptors of this process (/proc/self/fd, minus the directory's own). */
-static int fd_count(void)
-{
-	DIR *dir = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	CHECK(dir != NULL);
-	while ((e = readdir(dir)) != NULL)
-		if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(dir))
-			n++;
-	closedir(dir);
-	return n;
-}
-
-/*
- * The descriptor count once it has come down to `want` (or after ~2 s): a
- * closed socket goes only when its last operation lets go, which on
- * io_uring is when the kernel confirms a cancellation.
- */
-static int fd_count_settled(int want)
-{
-	int n;
-
-	for (int i = 0; (n = fd_count()) > want && i < 2000; i++)
-		vt_sleep_us(1000);
-	return n;
-}
-
 /* Heap blocks, mappings and threads made so far (tests/alloc_fault.h); zeros without it. */
 struct footprint {
 	int64_t live, maps;
@@ -100,7 +70,7 @@ static void footprint(struct footprint *f)
 	f->live = s.live;
 	f->maps = s.maps;
 	f->threads = s.threads;
-	f->fds = fd_count();
+	f->fds = vt_fd_count(NULL);
 }
 
 /* Nothing was allocated, mapped, started or opened since *before. */
@@ -113,6 +83,55 @@ static void footprint(struct footprint *f)
 		CHECK_UEQ(vt_now_.threads, (before)->threads);   \
 		CHECK_EQ(vt_now_.fds, (before)->fds);            \
 	} while (0)
+
+/* What a receiver saw, per receive: the outcome, the value, messages missed (broadcast). */
+struct received {
+	int results[8];
+	uint64_t values[8];
+	uint64_t missed[8];
+};
+
+/*
+ * Awaits `n` receives on a channel, an mpsc or a broadcast receiver
+ * (whichever is set) and records each outcome in *out.
+ */
+struct receiver {
+	struct volt_future base;
+	struct volt_chan *ch;
+	struct volt_mpsc *m;
+	struct volt_broadcast_rx *rx;
+	struct received *out;
+	struct volt_chan_recv cr;
+	struct volt_mpsc_recv mr;
+	struct volt_broadcast_recv br;
+	int n, i;
+};
+
+static enum volt_poll receiver_poll(struct volt_future *f, struct volt_cx *cx)
+{
+	struct receiver *r = (struct receiver *)f;
+	struct received *out = r->out;
+
+	VOLT_BEGIN(f);
+	for (r->i = 0; r->i < r->n; r->i++) {
+		if (r->ch) {
+			VOLT_AWAIT(f, cx, volt_chan_recv(&r->cr, r->ch, &out->values[r->i]));
+			out->results[r->i] = r->cr.result;
+		} else if (r->m) {
+			VOLT_AWAIT(f, cx, volt_mpsc_recv(&r->mr, r->m, &out->values[r->i]));
+			out->results[r->i] = r->mr.result;
+		} else {
+			VOLT_AWAIT(f, cx, volt_broadcast_recv(&r->br, r->rx));
+			out->results[r->i] = r->br.result;
+			out->values[r->i] = (uintptr_t)r->br.value;
+			out->missed[r->i] = r->br.missed;
+		}
+	}
+	VOLT_RETURN(f, cx, 0);
+	VOLT_END(f);
+}
+
+static const struct volt_future_ops receiver_ops = { .poll = receiver_poll };
 
 /*
  * SQLite's OOM loop over one create call: fail its n-th allocation, for
@@ -494,42 +513,6 @@ VOLT_TEST(bad_input_try_send_full)
 
 /* --------------------------------------- row: recv on a closed channel */
 
-struct drained {
-	uint64_t got[5];
-	int results[5];
-};
-
-/* Awaits five receives on a channel (or an mpsc) and records each outcome. */
-struct drainer {
-	struct volt_future base;
-	struct volt_chan *ch;
-	struct volt_mpsc *m;
-	struct drained *out;
-	struct volt_chan_recv r;
-	struct volt_mpsc_recv mr;
-	int i;
-};
-
-static enum volt_poll drainer_poll(struct volt_future *f, struct volt_cx *cx)
-{
-	struct drainer *d = (struct drainer *)f;
-
-	VOLT_BEGIN(f);
-	for (d->i = 0; d->i < 5; d->i++) {
-		if (d->ch) {
-			VOLT_AWAIT(f, cx, volt_chan_recv(&d->r, d->ch, &d->out->got[d->i]));
-			d->out->results[d->i] = d->r.result;
-		} else {
-			VOLT_AWAIT(f, cx, volt_mpsc_recv(&d->mr, d->m, &d->out->got[d->i]));
-			d->out->results[d->i] = d->mr.result;
-		}
-	}
-	VOLT_RETURN(f, cx, 0);
-	VOLT_END(f);
-}
-
-static const struct volt_future_ops drainer_ops = { .poll = drainer_poll };
-
 /*
  * recv on a closed channel: the buffered messages first, in order, then
  * VOLT_CHAN_CLOSED (a status, not an error), every time after. The future
@@ -545,8 +528,9 @@ VOLT_RT_TEST(bad_input_recv_closed_drains)
 	/* kind: 0 chan closed, 1 chan's last sender dropped, 2 mpsc closed */
 	for (int kind = 0; kind < 3; kind++) {
 		for (unsigned i = 0; (buf = volt_chan_buffer_name(i)) != NULL; i++) {
-			struct drained res;
-			struct drainer d = { .base = VOLT_FUTURE_INIT(&drainer_ops), .out = &res };
+			struct received res;
+			struct receiver d = { .base = VOLT_FUTURE_INIT(&receiver_ops), .out = &res,
+					      .n = 5 };
 			uint64_t v;
 
 			if (kind == 2 && i > 0)
@@ -569,7 +553,7 @@ VOLT_RT_TEST(bad_input_recv_closed_drains)
 			(void)vt_join(vt_spawn(rt, &d, sizeof(d), false));
 			for (int k = 0; k < 3; k++) {
 				CHECK_EQ(res.results[k], VOLT_CHAN_OK);
-				CHECK_UEQ(res.got[k], (uint64_t)k + 10);
+				CHECK_UEQ(res.values[k], (uint64_t)k + 10);
 			}
 			CHECK_EQ(res.results[3], VOLT_CHAN_CLOSED);
 			CHECK_EQ(res.results[4], VOLT_CHAN_CLOSED);
@@ -587,38 +571,6 @@ VOLT_RT_TEST(bad_input_recv_closed_drains)
 }
 
 /* -------------------------------------------------- row: broadcast lag */
-
-struct bcast_seen {
-	int results[8];
-	uintptr_t values[8];
-	uint64_t missed[8];
-};
-
-/* Awaits `n` broadcast receives on rx and records each outcome in *out. */
-struct bcast_reader {
-	struct volt_future base;
-	struct volt_broadcast_rx *rx;
-	struct bcast_seen *out;
-	struct volt_broadcast_recv r;
-	int n, i;
-};
-
-static enum volt_poll bcast_reader_poll(struct volt_future *f, struct volt_cx *cx)
-{
-	struct bcast_reader *b = (struct bcast_reader *)f;
-
-	VOLT_BEGIN(f);
-	for (b->i = 0; b->i < b->n; b->i++) {
-		VOLT_AWAIT(f, cx, volt_broadcast_recv(&b->r, b->rx));
-		b->out->results[b->i] = b->r.result;
-		b->out->values[b->i] = (uintptr_t)b->r.value;
-		b->out->missed[b->i] = b->r.missed;
-	}
-	VOLT_RETURN(f, cx, 0);
-	VOLT_END(f);
-}
-
-static const struct volt_future_ops bcast_reader_ops = { .poll = bcast_reader_poll };
 
 /*
  * Broadcast lag: VOLT_CHAN_LAGGED with the number missed, then the oldest
@@ -640,9 +592,9 @@ VOLT_RT_TEST(bad_input_broadcast_lag)
 		/* round 0: 1..10 sent, 4 kept, 6 missed; round 1: 11..19, 5 missed, then close */
 		uintptr_t first = round == 0 ? 1 : 11, last = round == 0 ? 10 : 19;
 		uintptr_t oldest = last - 3;
-		struct bcast_seen seen;
-		struct bcast_reader r = { .base = VOLT_FUTURE_INIT(&bcast_reader_ops), .rx = &rx,
-					  .out = &seen, .n = round == 0 ? 5 : 6 };
+		struct received seen;
+		struct receiver r = { .base = VOLT_FUTURE_INIT(&receiver_ops), .rx = &rx,
+				      .out = &seen, .n = round == 0 ? 5 : 6 };
 
 		for (uintptr_t i = first; i <= last; i++)
 			CHECK_EQ(volt_broadcast_send(b, (void *)i), VOLT_CHAN_OK);
@@ -909,47 +861,6 @@ static void watch_fd(int fd)
 	atomic_store(&watched_fd, fd);
 }
 
-/* Every call on handle h that must be refused with `want`, without touching a descriptor. */
-static void refused_ops(struct volt_handle h, int want)
-{
-	struct volt_stream s = { h };
-	struct volt_listener l = { h };
-	struct volt_udp u = { h };
-	struct volt_addr a, to;
-	struct volt_io_op op;
-	struct volt_stream accepted;
-	char buf[8] = "abcdefg";
-
-	CHECK_OK(volt_addr_parse("127.0.0.1:9", &to));
-	memset(&a, 0xa5, sizeof(a));
-	CHECK_EQ(volt_handle_fd(h), want);
-	CHECK_EQ(volt_local_addr(h, &a), want);
-	CHECK_EQ(volt_peer_addr(h, &a), want);
-	CHECK_EQ(volt_stream_try_read(s, buf, sizeof(buf)), want);
-	CHECK_EQ(volt_stream_try_write(s, buf, sizeof(buf)), want);
-	CHECK_EQ(volt_stream_read_blocking(s, buf, sizeof(buf), volt_secs(1)), want);
-	CHECK_EQ(volt_stream_write_all_blocking(s, buf, sizeof(buf), VOLT_DURATION_MAX), want);
-	CHECK_EQ(volt_stream_shutdown(s, SHUT_WR), want);
-	CHECK_EQ(volt_tcp_nodelay(s, true), want);
-	CHECK_EQ(volt_accept_try(l, &accepted, NULL), want);
-	CHECK_EQ(volt_accept_blocking(l, &accepted, NULL, volt_secs(1)), want);
-	CHECK_EQ(volt_udp_try_send_to(u, buf, sizeof(buf), &to), want);
-	CHECK_EQ(volt_udp_try_recv_from(u, buf, sizeof(buf), &a), want);
-	CHECK_EQ(volt_udp_connect(u, &to), want);
-	run_here(volt_stream_read(&op, s, buf, sizeof(buf)));
-	CHECK_EQ(op.result, want);
-	run_here(volt_stream_write_all(&op, s, buf, sizeof(buf)));
-	CHECK_EQ(op.result, want);
-	run_here(volt_udp_send_to(&op, u, buf, sizeof(buf), &to));
-	CHECK_EQ(op.result, want);
-	CHECK_EQ(volt_stream_close(s), want);
-	CHECK_EQ(volt_listener_close(l), want);
-	CHECK_EQ(volt_udp_close(u), want);
-	CHECK(memcmp(buf, "abcdefg", 8) == 0); /* nothing was read into it */
-	for (size_t i = 0; i < sizeof(a); i++)
-		CHECK_EQ(((unsigned char *)&a)[i], 0xa5);
-}
-
 /* ------------------------------- row: double close, use after close */
 
 /*
@@ -993,7 +904,7 @@ VOLT_RT_TEST(bad_input_double_close_and_stale)
 			CHECK_NE(u.h.gen, stale.gen);
 
 		watch_fd(new_fd);
-		refused_ops(stale, -EBADF);
+		vt_check_handle_refused(NULL, stale, -EBADF);
 		CHECK_EQ(atomic_load(&calls_on_watched), 0);
 		watch_fd(-1);
 
@@ -1062,24 +973,21 @@ VOLT_RT_TEST(bad_input_after_deinit)
 
 	count_syscalls();
 	VT_FOR_EACH_DRIVER(d) {
-		int fds0 = fd_count(), client, new_fd; /* before the runtime: its own go too */
+		/* before the runtime: its own descriptors go too */
+		int fds0 = vt_fd_count(NULL), client, new_fd;
 		uintptr_t old_rt;
 		bool same;
 		struct volt_rt *rt = vt_net_rt(policy, 2, d), *rt2;
 		struct volt_listener l, l2;
 		struct volt_stream s;
 		struct volt_udp u;
-		struct volt_addr addr;
 		atomic_int polled = 0, drops = 0;
 		struct acceptor a = { .base = VOLT_FUTURE_INIT(&acceptor_ops), .polled = &polled,
 				      .drops = &drops };
 
 		if (!rt)
 			continue;
-		CHECK_OK(volt_tcp_listen(rt, "127.0.0.1:0", &l));
-		CHECK_OK(volt_local_addr(l.h, &addr));
-		client = vt_plain_connect(&addr);
-		CHECK_OK(volt_accept_blocking(l, &s, NULL, VOLT_DURATION_MAX));
+		client = vt_tcp_pair(rt, &l, &s);
 		CHECK_OK(volt_udp_bind(rt, "127.0.0.1:0", &u));
 		a.l = l;
 		vt_spawn(rt, &a, sizeof(a), true); /* detached: waits for a second client */
@@ -1089,11 +997,11 @@ VOLT_RT_TEST(bad_input_after_deinit)
 		volt_rt_free(rt); /* l, s and u still open */
 		CHECK_EQ(atomic_load(&drops), 1);
 		close(client);
-		CHECK_EQ(fd_count(), fds0);
+		CHECK_EQ(vt_fd_count(NULL), fds0);
 
-		refused_ops(l.h, -ESHUTDOWN);
-		refused_ops(s.h, -ESHUTDOWN);
-		refused_ops(u.h, -ESHUTDOWN);
+		vt_check_handle_refused(NULL, l.h, -ESHUTDOWN);
+		vt_check_handle_refused(NULL, s.h, -ESHUTDOWN);
+		vt_check_handle_refused(NULL, u.h, -ESHUTDOWN);
 
 		/* a new runtime, maybe at the same address, with a socket in slot 0 */
 		rt2 = vt_net_rt(policy, 2, d);
@@ -1104,14 +1012,14 @@ VOLT_RT_TEST(bad_input_after_deinit)
 		fprintf(stderr, "  %s: new runtime %s the old address; slot %u gen %u (old: %u %u)\n",
 			d, same ? "at" : "not at", l2.h.index, l2.h.gen, l.h.index, l.h.gen);
 		watch_fd(new_fd);
-		refused_ops(l.h, same ? -EBADF : -ESHUTDOWN);
-		refused_ops(s.h, same ? -EBADF : -ESHUTDOWN);
+		vt_check_handle_refused(NULL, l.h, same ? -EBADF : -ESHUTDOWN);
+		vt_check_handle_refused(NULL, s.h, same ? -EBADF : -ESHUTDOWN);
 		CHECK_EQ(atomic_load(&calls_on_watched), 0);
 		watch_fd(-1);
 		CHECK_EQ(volt_handle_fd(l2.h), new_fd);
 		CHECK_OK(volt_listener_close(l2));
 		volt_rt_free(rt2);
-		CHECK_EQ(fd_count_settled(fds0), fds0);
+		CHECK_EQ(vt_fd_count_settled(fds0), fds0);
 	}
 }
 
@@ -1171,7 +1079,7 @@ VOLT_RT_TEST(bad_input_addr_port_zero)
 		CHECK_NE(volt_addr_port(&a), 0);
 		CHECK_OK(volt_addr_parse("127.0.0.1:0", &zero));
 
-		fds = fd_count();
+		fds = vt_fd_count(NULL);
 		memset(&s, 0, sizeof(s));
 		CHECK_EQ(volt_tcp_connect_blocking(rt, "127.0.0.1:0", &s, volt_secs(5)), -EINVAL);
 		CHECK_EQ(volt_tcp_connect_blocking(rt, "[::1]:0", &s, volt_secs(5)), -EINVAL);
@@ -1182,7 +1090,7 @@ VOLT_RT_TEST(bad_input_addr_port_zero)
 		CHECK_EQ(volt_tcp_listen(rt, "0.0.0.0:99999", &bad_l), -EINVAL);
 		CHECK_EQ(volt_tcp_listen(rt, "[::1]", &bad_l), -EINVAL);
 		CHECK_EQ(volt_udp_bind(rt, "abc", &u), -EINVAL);
-		CHECK_EQ(fd_count_settled(fds), fds); /* nothing made, or made and closed */
+		CHECK_EQ(vt_fd_count_settled(fds), fds); /* nothing made, or made and closed */
 		CHECK_OK(volt_udp_close(u));
 		CHECK_OK(volt_listener_close(l));
 		volt_rt_free(rt);
@@ -1439,6 +1347,34 @@ static enum volt_poll mover_poll(struct volt_future *f, struct volt_cx *cx)
 static const struct volt_future_ops mover_ops = { .poll = mover_poll };
 
 /*
+ * Moves len bytes through s in one call, which loops over the partial
+ * transfers: a mover task writes `big` out to the plain socket `client`
+ * (out) or reads what this thread writes there into `back` (in), while
+ * this thread does the other end; then every byte is compared.
+ */
+static void move_through(struct volt_rt *rt, struct volt_stream s, int client,
+			 unsigned char *big, unsigned char *back, size_t len, bool out)
+{
+	ssize_t result = 0;
+	struct mover m = { .base = VOLT_FUTURE_INIT(&mover_ops), .s = s, .buf = out ? big : back,
+			   .len = len, .write = out, .result = &result };
+	struct volt_join *j;
+
+	memset(back, 0, len);
+	j = vt_spawn(rt, &m, sizeof(m), false);
+	for (size_t done = 0; done < len;) {
+		ssize_t n = out ? read(client, back + done, len - done)
+				: write(client, big + done, len - done);
+
+		CHECK_GT(n, 0);
+		done += (size_t)n;
+	}
+	(void)vt_join(j);
+	CHECK_EQ(result, (ssize_t)len);
+	CHECK(memcmp(back, big, len) == 0);
+}
+
+/*
  * Oversized buffers: a length above SSIZE_MAX is -EINVAL in the try,
  * future and blocking forms, and nothing moves; a transfer larger than the
  * socket's buffers is looped over its partial transfers (write_all and
@@ -1460,19 +1396,13 @@ VOLT_RT_TEST(bad_input_oversized_buffers)
 		struct volt_rt *rt = vt_net_rt(policy, 2, d);
 		struct volt_listener l;
 		struct volt_stream s;
-		struct volt_addr addr;
 		struct volt_io_op op;
-		struct volt_join *j;
-		ssize_t result = 0;
 		int client;
 		char b[8] = "1234567";
 
 		if (!rt)
 			continue;
-		CHECK_OK(volt_tcp_listen(rt, "127.0.0.1:0", &l));
-		CHECK_OK(volt_local_addr(l.h, &addr));
-		client = vt_plain_connect(&addr);
-		CHECK_OK(volt_accept_blocking(l, &s, NULL, VOLT_DURATION_MAX));
+		client = vt_tcp_pair(rt, &l, &s);
 
 		for (int k = 0; k < 2; k++) {
 			size_t huge = k == 0 ? (size_t)SSIZE_MAX + 1 : SIZE_MAX;
@@ -1492,41 +1422,9 @@ VOLT_RT_TEST(bad_input_oversized_buffers)
 		CHECK_EQ(volt_stream_try_read(s, b, sizeof(b)), -EAGAIN); /* nothing arrived */
 
 		/* 2 MiB out in one call: the task loops over partial writes */
-		{
-			struct mover m = { .base = VOLT_FUTURE_INIT(&mover_ops), .s = s, .buf = big,
-					   .len = len, .write = true, .result = &result };
-			size_t got = 0;
-
-			j = vt_spawn(rt, &m, sizeof(m), false);
-			memset(back, 0, len);
-			while (got < len) {
-				ssize_t n = read(client, back + got, len - got);
-
-				CHECK_GT(n, 0);
-				got += (size_t)n;
-			}
-			(void)vt_join(j);
-			CHECK_EQ(result, (ssize_t)len);
-			CHECK(memcmp(back, big, len) == 0);
-		}
+		move_through(rt, s, client, big, back, len, true);
 		/* and 2 MiB in: read_exact loops over partial reads */
-		{
-			struct mover m = { .base = VOLT_FUTURE_INIT(&mover_ops), .s = s, .buf = back,
-					   .len = len, .write = false, .result = &result };
-			size_t put = 0;
-
-			memset(back, 0, len);
-			j = vt_spawn(rt, &m, sizeof(m), false);
-			while (put < len) {
-				ssize_t n = write(client, big + put, len - put);
-
-				CHECK_GT(n, 0);
-				put += (size_t)n;
-			}
-			(void)vt_join(j);
-			CHECK_EQ(result, (ssize_t)len);
-			CHECK(memcmp(back, big, len) == 0);
-		}
+		move_through(rt, s, client, big, back, len, false);
 		close(client);
 		CHECK_OK(volt_stream_close(s));
 		CHECK_OK(volt_listener_close(l));

@@ -975,13 +975,8 @@ static intptr_t read_in_task(struct volt_rt *rt, struct volt_stream s, char *buf
 static int stream_pair(struct volt_rt *rt, struct volt_stream *s)
 {
 	struct volt_listener l;
-	struct volt_addr a;
-	int peer;
+	int peer = vt_tcp_pair(rt, &l, s);
 
-	CHECK_OK(volt_tcp_listen(rt, "127.0.0.1:0", &l));
-	CHECK_OK(volt_local_addr(l.h, &a));
-	peer = vt_plain_connect(&a);
-	CHECK_OK(volt_accept_blocking(l, s, NULL, VOLT_DURATION_MAX));
 	CHECK_OK(volt_listener_close(l));
 	return peer;
 }

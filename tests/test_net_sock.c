@@ -9,7 +9,7 @@
  * (EMFILE: shed, back off, do not spin, recover), and volt_strerror on
  * those errors.
  *
- * Futures run in a task (run_in_task) and blocking forms on this thread,
+ * Futures run in a task (vt_run_in_task) and blocking forms on this thread,
  * so both paths are covered. Nothing here waits on a guess: a datagram is
  * awaited with poll(2) before a try form reads it, an operation is known
  * to be pending (the wrapper says so after its poll returned PENDING)
@@ -18,7 +18,6 @@
  * bound how long a failure takes to show.
  */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -116,67 +115,6 @@ static bool readable(struct volt_handle h, int ms)
 	return fd_readable(fd, ms);
 }
 
-/*
- * The descriptor count once it has come down to `want` (or after 2 s): a
- * closed handle's descriptor goes only when its last operation lets go, and
- * on io_uring a dropped operation lets go when its cancellation completes.
- */
-static int fd_count_settled(int want)
-{
-	double until = mono_s() + 2.0;
-	int n;
-
-	while ((n = vt_fd_count(NULL)) > want && mono_s() < until)
-		vt_sleep_us(1000);
-	return n;
-}
-
-/*
- * Runs the future *inner in a task on rt and waits for it. If `pending` is
- * not NULL it is set once inner's poll has returned VOLT_PENDING: the
- * operation is then registered with the driver (a close after that is a
- * close "while it waits", not before it started).
- */
-struct in_task {
-	struct volt_future base;
-	struct volt_future *inner;
-	atomic_int *pending;
-};
-
-static enum volt_poll in_task_poll(struct volt_future *f, struct volt_cx *cx)
-{
-	struct in_task *t = (struct in_task *)f;
-
-	if (volt_future_poll(t->inner, cx) == VOLT_PENDING) {
-		if (t->pending)
-			atomic_store(t->pending, 1);
-		return VOLT_PENDING;
-	}
-	volt_future_drop(t->inner);
-	return VOLT_READY;
-}
-
-static void in_task_drop(struct volt_future *f)
-{
-	volt_future_drop(((struct in_task *)f)->inner); /* a second drop is a no-op */
-}
-
-static const struct volt_future_ops in_task_ops = { in_task_poll, in_task_drop };
-
-static struct volt_join *spawn_in_task(struct volt_rt *rt, struct volt_future *inner,
-				       atomic_int *pending)
-{
-	struct in_task t = { .inner = inner, .pending = pending };
-
-	volt_future_init(&t.base, &in_task_ops);
-	return vt_spawn(rt, &t, sizeof(t), false);
-}
-
-static void run_in_task(struct volt_rt *rt, struct volt_future *inner)
-{
-	vt_join(spawn_in_task(rt, inner, NULL));
-}
-
 /* A listener on 127.0.0.1:0, a plain client connected to it, and the accepted stream. */
 static void tcp_pair(struct volt_rt *rt, struct volt_listener *l, int *client,
 		     struct volt_stream *s)
@@ -236,10 +174,10 @@ static void udp_basic(struct volt_rt *rt, const char *bind_at)
 
 	/* future forms, in tasks: datagram already there */
 	vt_pattern(out, 150, 3, 0);
-	run_in_task(rt, volt_udp_send_to(&op, a, out, 150, &lb));
+	vt_run_in_task(rt, volt_udp_send_to(&op, a, out, 150, &lb));
 	CHECK_EQ(op.result, 150);
 	memset(&from, 0, sizeof(from));
-	run_in_task(rt, volt_udp_recv_from(&op, b, in, sizeof(in), &from));
+	vt_run_in_task(rt, volt_udp_recv_from(&op, b, in, sizeof(in), &from));
 	CHECK_EQ(op.result, 150);
 	CHECK(memcmp(in, out, 150) == 0);
 	CHECK_ADDR_EQ(&from, &la);
@@ -248,7 +186,7 @@ static void udp_basic(struct volt_rt *rt, const char *bind_at)
 	struct volt_join *j;
 
 	memset(&from, 0, sizeof(from));
-	j = spawn_in_task(rt, volt_udp_recv_from(&op, a, in, sizeof(in), &from), &pending);
+	j = vt_spawn_in_task(rt, volt_udp_recv_from(&op, a, in, sizeof(in), &from), &pending);
 	VT_WAIT_FOR(atomic_load(&pending));
 	vt_pattern(out, 120, 4, 0);
 	CHECK_EQ(volt_udp_send_to_blocking(b, out, 120, &la, patience()), 120);
@@ -271,7 +209,7 @@ static void udp_basic(struct volt_rt *rt, const char *bind_at)
 	CHECK(memcmp(in, out, 7) == 0);
 	CHECK_EQ(volt_udp_try_recv_from(b, in, sizeof(in), NULL), -EAGAIN);
 	CHECK_EQ(volt_udp_send_to_blocking(a, out, 100, &lb, patience()), 100);
-	run_in_task(rt, volt_udp_recv_from(&op, b, in, 13, NULL));
+	vt_run_in_task(rt, volt_udp_recv_from(&op, b, in, 13, NULL));
 	CHECK_EQ(op.result, 13);
 	CHECK(memcmp(in, out, 13) == 0);
 	CHECK_EQ(volt_udp_try_recv_from(b, in, sizeof(in), NULL), -EAGAIN);
@@ -296,9 +234,9 @@ static void udp_basic(struct volt_rt *rt, const char *bind_at)
 	CHECK_EQ(volt_udp_try_recv_from(a, in, sizeof(in), NULL), 60);
 	CHECK(memcmp(in, out, 60) == 0);
 	vt_pattern(out, 70, 8, 0);
-	run_in_task(rt, volt_udp_send_to(&op, b, out, 70, NULL));
+	vt_run_in_task(rt, volt_udp_send_to(&op, b, out, 70, NULL));
 	CHECK_EQ(op.result, 70);
-	run_in_task(rt, volt_udp_recv_from(&op, a, in, sizeof(in), NULL));
+	vt_run_in_task(rt, volt_udp_recv_from(&op, a, in, sizeof(in), NULL));
 	CHECK_EQ(op.result, 70);
 	CHECK(memcmp(in, out, 70) == 0);
 
@@ -512,7 +450,7 @@ VOLT_RT_TEST(net_sock_udp_large_datagram)
 		CHECK_EQ(volt_udp_try_send_to(a, out, big, &lb), (ssize_t)big);
 		CHECK(readable(b.h, 5000));
 		memset(in, 0, 65536);
-		run_in_task(rt, volt_udp_recv_from(&op, b, in, 65536, NULL));
+		vt_run_in_task(rt, volt_udp_recv_from(&op, b, in, 65536, NULL));
 		CHECK_EQ(op.result, (ssize_t)big);
 		CHECK(memcmp(in, out, big) == 0);
 		CHECK_EQ(volt_udp_try_recv_from(b, in, 65536, NULL), -EAGAIN);
@@ -655,10 +593,10 @@ static void unix_case(struct volt_rt *rt)
 	CHECK_EQ(volt_unix_connect_blocking(rt, missing, &c, patience()), -ENOENT);
 	/* the wrong family on either connect */
 	CHECK_OK(volt_addr_parse("127.0.0.1:80", &a));
-	run_in_task(rt, volt_unix_connect(&op, rt, &a, &c));
+	vt_run_in_task(rt, volt_unix_connect(&op, rt, &a, &c));
 	CHECK_EQ(op.result, -EINVAL);
 	CHECK_OK(volt_addr_unix(path, &a));
-	run_in_task(rt, volt_tcp_connect(&op, rt, &a, &c));
+	vt_run_in_task(rt, volt_tcp_connect(&op, rt, &a, &c));
 	CHECK_EQ(op.result, -EINVAL);
 	CHECK_EQ(volt_tcp_listen_addr(rt, &a, 0, &l2), -EINVAL);
 
@@ -667,7 +605,7 @@ static void unix_case(struct volt_rt *rt)
 	CHECK_OK(stat(path, &st));
 	CHECK_EQ(volt_unix_listen(rt, path, &l2), -EADDRINUSE);
 	CHECK_EQ(volt_unix_connect_blocking(rt, path, &c, patience()), -ECONNREFUSED);
-	run_in_task(rt, volt_unix_connect(&op, rt, &a, &c));
+	vt_run_in_task(rt, volt_unix_connect(&op, rt, &a, &c));
 	CHECK_EQ(op.result, -ECONNREFUSED);
 	CHECK_OK(unlink(path));
 	CHECK_OK(volt_unix_listen(rt, path, &l2));
@@ -733,7 +671,7 @@ static void tcp_errors_case(struct volt_rt *rt)
 	CHECK_EQ(volt_accept_blocking(l, &s, NULL, volt_ms(20)), -ETIMEDOUT);
 	CHECK_STR_EQ(volt_strerror(-ETIMEDOUT), strerror(ETIMEDOUT));
 	CHECK_OK(volt_listener_close(l));
-	CHECK_EQ(fd_count_settled(fds_start), fds_start);
+	CHECK_EQ(vt_fd_count_settled(fds_start), fds_start);
 
 	/* connect: refused, in both forms, the stream untouched and no descriptor left */
 	holder = refusing_port(&addr, text);
@@ -743,12 +681,12 @@ static void tcp_errors_case(struct volt_rt *rt)
 		s = sentinel;
 		CHECK_EQ(volt_tcp_connect_blocking(rt, text, &s, patience()), -ECONNREFUSED);
 		CHECK(s.h.rt == NULL && s.h.index == 77 && s.h.gen == 77);
-		run_in_task(rt, volt_tcp_connect(&op, rt, &addr, &s));
+		vt_run_in_task(rt, volt_tcp_connect(&op, rt, &addr, &s));
 		CHECK_EQ(op.result, -ECONNREFUSED);
 		CHECK(s.h.rt == NULL && s.h.index == 77 && s.h.gen == 77);
 	}
 	CHECK_STR_EQ(volt_strerror(-ECONNREFUSED), strerror(ECONNREFUSED));
-	fds_after = fd_count_settled(fds_before);
+	fds_after = vt_fd_count_settled(fds_before);
 	CHECK_EQ(fds_after, fds_before); /* every failed connect closed its socket */
 	close(holder);
 
@@ -756,14 +694,14 @@ static void tcp_errors_case(struct volt_rt *rt)
 	CHECK_EQ(volt_tcp_connect_blocking(rt, "127.0.0.1:0", &s, volt_secs(1)), -EINVAL);
 	CHECK_EQ(volt_tcp_connect_blocking(rt, "[::1]:0", &s, volt_secs(1)), -EINVAL);
 	CHECK_OK(volt_addr_parse("127.0.0.1:0", &addr));
-	run_in_task(rt, volt_tcp_connect(&op, rt, &addr, &s));
+	vt_run_in_task(rt, volt_tcp_connect(&op, rt, &addr, &s));
 	CHECK_EQ(op.result, -EINVAL);
-	run_in_task(rt, volt_tcp_connect(&op, rt, NULL, &s));
+	vt_run_in_task(rt, volt_tcp_connect(&op, rt, NULL, &s));
 	CHECK_EQ(op.result, -EINVAL);
 	CHECK_OK(volt_addr_parse("127.0.0.1:9", &addr));
-	run_in_task(rt, volt_tcp_connect(&op, rt, &addr, NULL));
+	vt_run_in_task(rt, volt_tcp_connect(&op, rt, &addr, NULL));
 	CHECK_EQ(op.result, -EINVAL);
-	CHECK_EQ(fd_count_settled(fds_start), fds_start); /* the holder went; nothing else */
+	CHECK_EQ(vt_fd_count_settled(fds_start), fds_start); /* the holder went; nothing else */
 
 	/* the bad-address table, on every call that parses */
 	for (size_t i = 0; i < sizeof(bad_addrs) / sizeof(bad_addrs[0]); i++) {
@@ -798,7 +736,7 @@ static void tcp_errors_case(struct volt_rt *rt)
 	CHECK_EQ(volt_accept_try(l, &s, NULL), -EAGAIN);
 	CHECK_EQ(volt_accept_try(l, &s, &peer), -EAGAIN);
 	CHECK_EQ(volt_accept_try(l, NULL, NULL), -EINVAL);
-	run_in_task(rt, volt_accept(&acc, l, NULL, NULL));
+	vt_run_in_task(rt, volt_accept(&acc, l, NULL, NULL));
 	CHECK_EQ(acc.op.result, -EINVAL);
 	CHECK_OK(volt_block_on(rt, volt_accept(&acc, l, NULL, NULL), NULL));
 	CHECK_EQ(acc.op.result, -EINVAL);
@@ -886,7 +824,7 @@ VOLT_RT_TEST(net_sock_closed_while_waiting)
 			CHECK_OK(volt_tcp_listen(rt, "127.0.0.1:0", &l));
 			out = sentinel;
 			atomic_store(&pending, 0);
-			j = spawn_in_task(rt, volt_accept(&acc, l, &out, NULL), &pending);
+			j = vt_spawn_in_task(rt, volt_accept(&acc, l, &out, NULL), &pending);
 			VT_WAIT_FOR(atomic_load(&pending));
 			CHECK_OK(volt_listener_close(l));
 			vt_join(j);
@@ -898,7 +836,8 @@ VOLT_RT_TEST(net_sock_closed_while_waiting)
 			/* read */
 			tcp_pair(rt, &l2, &client, &s);
 			atomic_store(&pending, 0);
-			j = spawn_in_task(rt, volt_stream_read(&op, s, buf, sizeof(buf)), &pending);
+			j = vt_spawn_in_task(rt, volt_stream_read(&op, s, buf, sizeof(buf)),
+					     &pending);
 			VT_WAIT_FOR(atomic_load(&pending));
 			CHECK_OK(volt_stream_close(s));
 			vt_join(j);
@@ -912,8 +851,8 @@ VOLT_RT_TEST(net_sock_closed_while_waiting)
 			/* recv_from */
 			CHECK_OK(volt_udp_bind(rt, "127.0.0.1:0", &u));
 			atomic_store(&pending, 0);
-			j = spawn_in_task(rt, volt_udp_recv_from(&op, u, buf, sizeof(buf), NULL),
-					  &pending);
+			j = vt_spawn_in_task(rt, volt_udp_recv_from(&op, u, buf, sizeof(buf), NULL),
+					     &pending);
 			VT_WAIT_FOR(atomic_load(&pending));
 			CHECK_OK(volt_udp_close(u));
 			vt_join(j);
@@ -922,58 +861,6 @@ VOLT_RT_TEST(net_sock_closed_while_waiting)
 		CHECK_STR_EQ(volt_strerror(-ECANCELED), strerror(ECANCELED));
 		volt_rt_free(rt);
 	}
-}
-
-/* Every operation on a handle that is zero, stale or made up: -EBADF, never a crash. */
-static void bad_handle_ops(struct volt_rt *rt, struct volt_handle h)
-{
-	struct volt_stream s = { h }, out = { { NULL, 77, 77 } };
-	struct volt_listener l = { h };
-	struct volt_udp u = { h };
-	struct volt_addr a, to;
-	struct volt_io_op op;
-	struct volt_accept acc;
-	char buf[8] = "abcdefg";
-
-	CHECK_OK(volt_addr_parse("127.0.0.1:9", &to));
-	CHECK_EQ(volt_handle_fd(h), -EBADF);
-	CHECK_EQ(volt_local_addr(h, &a), -EBADF);
-	CHECK_EQ(volt_peer_addr(h, &a), -EBADF);
-	CHECK_EQ(volt_tcp_nodelay(s, true), -EBADF);
-	CHECK_EQ(volt_stream_shutdown(s, SHUT_WR), -EBADF);
-	CHECK_EQ(volt_stream_try_read(s, buf, sizeof(buf)), -EBADF);
-	CHECK_EQ(volt_stream_try_write(s, buf, sizeof(buf)), -EBADF);
-	CHECK_EQ(volt_stream_read_blocking(s, buf, sizeof(buf), volt_secs(1)), -EBADF);
-	CHECK_EQ(volt_stream_write_blocking(s, buf, sizeof(buf), VOLT_DURATION_MAX), -EBADF);
-	CHECK_EQ(volt_stream_read_exact_blocking(s, buf, sizeof(buf), VOLT_DURATION_MAX), -EBADF);
-	CHECK_EQ(volt_stream_write_all_blocking(s, buf, sizeof(buf), volt_secs(1)), -EBADF);
-	run_in_task(rt, volt_stream_read(&op, s, buf, sizeof(buf)));
-	CHECK_EQ(op.result, -EBADF);
-	run_in_task(rt, volt_stream_write(&op, s, buf, sizeof(buf)));
-	CHECK_EQ(op.result, -EBADF);
-	run_in_task(rt, volt_stream_read_exact(&op, s, buf, sizeof(buf)));
-	CHECK_EQ(op.result, -EBADF);
-	run_in_task(rt, volt_stream_write_all(&op, s, buf, sizeof(buf)));
-	CHECK_EQ(op.result, -EBADF);
-	CHECK_EQ(volt_accept_try(l, &out, &a), -EBADF);
-	CHECK_EQ(volt_accept_blocking(l, &out, NULL, volt_secs(1)), -EBADF);
-	run_in_task(rt, volt_accept(&acc, l, &out, NULL));
-	CHECK_EQ(acc.op.result, -EBADF);
-	CHECK(out.h.rt == NULL && out.h.index == 77 && out.h.gen == 77);
-	CHECK_EQ(volt_udp_connect(u, &to), -EBADF);
-	CHECK_EQ(volt_udp_try_send_to(u, buf, sizeof(buf), &to), -EBADF);
-	CHECK_EQ(volt_udp_try_recv_from(u, buf, sizeof(buf), &a), -EBADF);
-	CHECK_EQ(volt_udp_send_to_blocking(u, buf, sizeof(buf), &to, volt_secs(1)), -EBADF);
-	CHECK_EQ(volt_udp_recv_from_blocking(u, buf, sizeof(buf), NULL, VOLT_DURATION_MAX),
-		 -EBADF);
-	run_in_task(rt, volt_udp_send_to(&op, u, buf, sizeof(buf), &to));
-	CHECK_EQ(op.result, -EBADF);
-	run_in_task(rt, volt_udp_recv_from(&op, u, buf, sizeof(buf), &a));
-	CHECK_EQ(op.result, -EBADF);
-	CHECK_EQ(volt_stream_close(s), -EBADF);
-	CHECK_EQ(volt_listener_close(l), -EBADF);
-	CHECK_EQ(volt_udp_close(u), -EBADF);
-	CHECK(memcmp(buf, "abcdefg", 8) == 0); /* nothing read into it */
 }
 
 VOLT_RT_TEST(net_sock_bad_handles)
@@ -989,20 +876,24 @@ VOLT_RT_TEST(net_sock_bad_handles)
 		if (!rt)
 			continue;
 		memset(&zero, 0, sizeof(zero));
-		bad_handle_ops(rt, zero);
-		bad_handle_ops(rt, (struct volt_handle){ rt, 0, 0 });        /* generation 0 */
-		bad_handle_ops(rt, (struct volt_handle){ rt, 1u << 30, 1 }); /* past the table */
-		bad_handle_ops(rt, (struct volt_handle){ rt, UINT32_MAX, UINT32_MAX });
+		vt_check_handle_refused(rt, zero, -EBADF);
+		/* generation 0, past the table, every bit set */
+		vt_check_handle_refused(rt, (struct volt_handle){ rt, 0, 0 }, -EBADF);
+		vt_check_handle_refused(rt, (struct volt_handle){ rt, 1u << 30, 1 }, -EBADF);
+		vt_check_handle_refused(rt, (struct volt_handle){ rt, UINT32_MAX, UINT32_MAX },
+					-EBADF);
 
 		/* a closed handle, whose slot is then reused by a live one */
 		CHECK_OK(volt_tcp_listen(rt, "127.0.0.1:0", &l));
 		closed = l.h;
 		CHECK_OK(volt_listener_close(l));
-		bad_handle_ops(rt, closed);
+		vt_check_handle_refused(rt, closed, -EBADF);
 		CHECK_OK(volt_tcp_listen(rt, "127.0.0.1:0", &live));
 		CHECK_OK(volt_udp_bind(rt, "127.0.0.1:0", &u));
-		bad_handle_ops(rt, closed);
-		bad_handle_ops(rt, (struct volt_handle){ rt, live.h.index, live.h.gen + 1 });
+		vt_check_handle_refused(rt, closed, -EBADF);
+		vt_check_handle_refused(rt,
+					(struct volt_handle){ rt, live.h.index, live.h.gen + 1 },
+					-EBADF);
 		CHECK_GE(volt_handle_fd(live.h), 0); /* the live ones are untouched */
 		CHECK_GE(volt_handle_fd(u.h), 0);
 		CHECK_OK(volt_listener_close(live));
@@ -1043,21 +934,21 @@ VOLT_RT_TEST(net_sock_huge_lengths)
 			CHECK_EQ(volt_stream_write_blocking(s, b, n, VOLT_DURATION_MAX), -EINVAL);
 			CHECK_EQ(volt_stream_read_exact_blocking(s, b, n, volt_secs(1)), -EINVAL);
 			CHECK_EQ(volt_stream_write_all_blocking(s, b, n, volt_secs(1)), -EINVAL);
-			run_in_task(rt, volt_stream_read(&op, s, b, n));
+			vt_run_in_task(rt, volt_stream_read(&op, s, b, n));
 			CHECK_EQ(op.result, -EINVAL);
-			run_in_task(rt, volt_stream_write(&op, s, b, n));
+			vt_run_in_task(rt, volt_stream_write(&op, s, b, n));
 			CHECK_EQ(op.result, -EINVAL);
-			run_in_task(rt, volt_stream_read_exact(&op, s, b, n));
+			vt_run_in_task(rt, volt_stream_read_exact(&op, s, b, n));
 			CHECK_EQ(op.result, -EINVAL);
-			run_in_task(rt, volt_stream_write_all(&op, s, b, n));
+			vt_run_in_task(rt, volt_stream_write_all(&op, s, b, n));
 			CHECK_EQ(op.result, -EINVAL);
 			CHECK_EQ(volt_udp_try_send_to(u, b, n, &to), -EINVAL);
 			CHECK_EQ(volt_udp_try_recv_from(u, b, n, NULL), -EINVAL);
 			CHECK_EQ(volt_udp_send_to_blocking(u, b, n, &to, volt_secs(1)), -EINVAL);
 			CHECK_EQ(volt_udp_recv_from_blocking(u, b, n, NULL, volt_secs(1)), -EINVAL);
-			run_in_task(rt, volt_udp_send_to(&op, u, b, n, &to));
+			vt_run_in_task(rt, volt_udp_send_to(&op, u, b, n, &to));
 			CHECK_EQ(op.result, -EINVAL);
-			run_in_task(rt, volt_udp_recv_from(&op, u, b, n, NULL));
+			vt_run_in_task(rt, volt_udp_recv_from(&op, u, b, n, NULL));
 			CHECK_EQ(op.result, -EINVAL);
 		}
 		/* nothing was sent, nothing is sticky: both still work */

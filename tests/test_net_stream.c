@@ -31,7 +31,6 @@
  * into the driver's record before the drop loses them with the record
  * (drivers/uring.c, "Cancelling"); that is not what these cases test.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -165,53 +164,6 @@ static bool all_bytes(const unsigned char *buf, size_t len, unsigned char v)
 	return true;
 }
 
-/* Descriptors open in this process now. */
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	CHECK(d != NULL);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
-/* ---------------------------------------------------- a probe future */
-
-/*
- * Polls inner and sets *pending once inner has returned VOLT_PENDING: the
- * operation is started (on uring: its SQE is queued; on epoll: it waits
- * for readiness). Dropping it drops inner (through `awaiting`).
- */
-struct probe {
-	struct volt_future base;
-	struct volt_future *inner;
-	atomic_int *pending;
-};
-
-static enum volt_poll probe_poll(struct volt_future *f, struct volt_cx *cx)
-{
-	struct probe *p = (struct probe *)f;
-	enum volt_poll r = volt_future_poll(p->inner, cx);
-
-	if (r == VOLT_PENDING && p->pending)
-		atomic_store(p->pending, 1);
-	return r;
-}
-
-static const struct volt_future_ops probe_ops = { probe_poll, NULL };
-
-static struct volt_future *probe(struct probe *p, struct volt_future *inner, atomic_int *pending)
-{
-	volt_future_init(&p->base, &probe_ops);
-	p->base.awaiting = inner;
-	p->inner = inner;
-	p->pending = pending;
-	return &p->base;
-}
-
 /* ------------------------------------- one operation awaited in a task */
 
 enum { OP_READ, OP_READ_EXACT, OP_WRITE, OP_WRITE_ALL };
@@ -233,7 +185,7 @@ struct op_task {
 	uint64_t timeout_ns;
 	atomic_int *pending;
 	struct op_out *out;
-	struct probe p;
+	struct vt_probe p;
 	struct volt_timeout t;
 	struct volt_io_op op;
 };
@@ -259,7 +211,7 @@ static enum volt_poll op_task_poll(struct volt_future *f, struct volt_cx *cx)
 	struct volt_future *fut;
 
 	VOLT_BEGIN(f);
-	fut = probe(&t->p, op_future(&t->op, t->kind, t->s, t->buf, t->len), t->pending);
+	fut = vt_probe(&t->p, op_future(&t->op, t->kind, t->s, t->buf, t->len), t->pending);
 	if (t->timeout_ns)
 		fut = volt_timeout(&t->t, fut, volt_ns(t->timeout_ns));
 	VOLT_AWAIT(f, cx, fut);
@@ -1118,7 +1070,7 @@ VOLT_RT_TEST(net_stream_echo_1000)
 
 		if (!rt)
 			continue;
-		fds_before = count_fds();
+		fds_before = vt_fd_count(NULL);
 		vt_echo_start(rt, &l, &addr, &accepted, &server);
 		joins = calloc(n, sizeof(*joins));
 		c = calloc(1, sizeof(*c));
@@ -1140,7 +1092,7 @@ VOLT_RT_TEST(net_stream_echo_1000)
 		CHECK_OK(volt_listener_close(l));
 		vt_join(server);
 		/* every connection task sees its end of stream and closes its handle */
-		VT_WAIT_FOR(count_fds() == fds_before);
+		VT_WAIT_FOR(vt_fd_count(NULL) == fds_before);
 		free(c);
 		free(joins);
 		volt_rt_free(rt);
@@ -1301,7 +1253,7 @@ VOLT_RT_TEST(net_stream_blocking_in_task_deadlk)
 			continue;
 		listen_any(rt, &l, &a);
 		accept_pair(l, &a, 0, &s, &peer);
-		fds = count_fds();
+		fds = vt_fd_count(NULL);
 		memset(&t, 0, sizeof(t));
 		volt_future_init(&t.base, &dl_ops);
 		t.s = s;
@@ -1314,7 +1266,7 @@ VOLT_RT_TEST(net_stream_blocking_in_task_deadlk)
 		for (int i = 0; i < 10; i++)
 			CHECK_MSG(r[i] == -EDEADLK, "call %d: %ld", i, r[i]);
 		/* nothing was left behind: no descriptor (the refused connects), no bytes */
-		CHECK_EQ(count_fds(), fds);
+		CHECK_EQ(vt_fd_count(NULL), fds);
 		CHECK_EQ(recv(peer, buf, sizeof(buf), MSG_DONTWAIT), -1);
 		CHECK(errno == EAGAIN || errno == EWOULDBLOCK);
 		/* and the stream still works, both ways */

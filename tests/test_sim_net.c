@@ -107,6 +107,36 @@ static int count_kernel_sockets(void)
 	return n;
 }
 
+/* Listens on 127.0.0.1:0 into *l and writes its address as text into addr. */
+static void listen_any(struct volt_rt *rt, struct volt_listener *l, char addr[VOLT_ADDR_STRLEN])
+{
+	struct volt_addr a;
+
+	CHECK_OK(volt_tcp_listen(rt, "127.0.0.1:0", l));
+	CHECK_OK(volt_local_addr(l->h, &a));
+	CHECK_GT(volt_addr_format(&a, addr, VOLT_ADDR_STRLEN), 0);
+}
+
+/*
+ * Runs the two ends of one connection, tasks made of the futures srv and
+ * cli (`size` bytes each, already initialised with their ops): listens on
+ * 127.0.0.1:0 into *l (srv's listener), gives its address to cli (*addr),
+ * spawns both, waits for the client then the server, closes the listener.
+ */
+static void run_ends(struct volt_rt *rt, struct volt_future *srv, struct volt_listener *l,
+		     struct volt_future *cli, struct volt_addr *addr, size_t size)
+{
+	struct volt_join *js, *jc;
+
+	CHECK_OK(volt_tcp_listen(rt, "127.0.0.1:0", l));
+	CHECK_OK(volt_local_addr(l->h, addr));
+	js = vt_spawn(rt, srv, size, false);
+	jc = vt_spawn(rt, cli, size, false);
+	vt_join(jc);
+	vt_join(js);
+	CHECK_OK(volt_listener_close(*l));
+}
+
 /* ------------------------------------------ a client: writer + reader */
 
 /* Writes len bytes of the pattern (seed), then shuts the stream down for writing. */
@@ -295,20 +325,13 @@ VOLT_RT_TEST(sim_net_reset)
 {
 	struct volt_rt *rt = sim_rt(policy, "reset=1,reset_ops=4", NULL, 0);
 	struct vt_gate gate;
-	struct reset_end srv = { .server = true, .accepted = &gate };
-	struct reset_end cli = { .server = false, .accepted = &gate };
-	struct volt_join *js, *jc;
+	struct reset_end srv = { .base = VOLT_FUTURE_INIT(&reset_end_ops), .server = true,
+				 .accepted = &gate };
+	struct reset_end cli = { .base = VOLT_FUTURE_INIT(&reset_end_ops), .server = false,
+				 .accepted = &gate };
 
 	vt_gate_init(&gate);
-	CHECK_OK(volt_tcp_listen(rt, "127.0.0.1:0", &srv.l));
-	CHECK_OK(volt_local_addr(srv.l.h, &cli.addr));
-	volt_future_init(&srv.base, &reset_end_ops);
-	volt_future_init(&cli.base, &reset_end_ops);
-	js = vt_spawn(rt, &srv, sizeof(srv), false);
-	jc = vt_spawn(rt, &cli, sizeof(cli), false);
-	vt_join(jc);
-	vt_join(js);
-	CHECK_OK(volt_listener_close(srv.l));
+	run_ends(rt, &srv.base, &srv.l, &cli.base, &cli.addr, sizeof(srv));
 
 	struct volt__sim_stats st = stats_of(rt);
 
@@ -377,97 +400,33 @@ VOLT_RT_TEST(sim_net_eof)
 {
 	/* every chunk and end mark delayed: the end must still come last */
 	struct volt_rt *rt = sim_rt(policy, "delay=1,delay_us=2000", NULL, 0);
-	struct eof_end srv = { .server = true }, cli = { .server = false };
-	struct volt_join *js, *jc;
+	struct eof_end srv = { .base = VOLT_FUTURE_INIT(&eof_end_ops), .server = true };
+	struct eof_end cli = { .base = VOLT_FUTURE_INIT(&eof_end_ops), .server = false };
 
-	CHECK_OK(volt_tcp_listen(rt, "127.0.0.1:0", &srv.l));
-	CHECK_OK(volt_local_addr(srv.l.h, &cli.addr));
-	volt_future_init(&srv.base, &eof_end_ops);
-	volt_future_init(&cli.base, &eof_end_ops);
-	js = vt_spawn(rt, &srv, sizeof(srv), false);
-	jc = vt_spawn(rt, &cli, sizeof(cli), false);
-	vt_join(jc);
-	vt_join(js);
-	CHECK_OK(volt_listener_close(srv.l));
+	run_ends(rt, &srv.base, &srv.l, &cli.base, &cli.addr, sizeof(srv));
 	volt_rt_free(rt);
 }
 
 /* -------------------------------------------------------- close pending */
-
-/* Polls inner; sets *pending once inner has returned VOLT_PENDING (it waits). */
-struct probe {
-	struct volt_future base;
-	struct volt_future *inner;
-	atomic_int *pending;
-};
-
-static enum volt_poll probe_poll(struct volt_future *f, struct volt_cx *cx)
-{
-	struct probe *p = (struct probe *)f;
-	enum volt_poll r = volt_future_poll(p->inner, cx);
-
-	if (r == VOLT_PENDING)
-		atomic_store(p->pending, 1);
-	return r;
-}
-
-static void probe_drop(struct volt_future *f)
-{
-	volt_future_drop(((struct probe *)f)->inner);
-}
-
-static const struct volt_future_ops probe_ops = { probe_poll, probe_drop };
-
-/* Reads s once, telling *pending when the read waits; its result is the output. */
-struct pending_read {
-	struct volt_future base;
-	struct volt_stream s;
-	struct volt_io_op op;
-	struct probe probe;
-	atomic_int *pending;
-	char buf[8];
-};
-
-static enum volt_poll pending_read_poll(struct volt_future *f, struct volt_cx *cx)
-{
-	struct pending_read *r = (struct pending_read *)f;
-
-	VOLT_BEGIN(f);
-	volt_future_init(&r->probe.base, &probe_ops);
-	r->probe.inner = volt_stream_read(&r->op, r->s, r->buf, sizeof(r->buf));
-	r->probe.pending = r->pending;
-	VOLT_AWAIT(f, cx, &r->probe.base);
-	VOLT_RETURN(f, cx, r->op.result);
-	VOLT_END(f);
-}
-
-static const struct volt_future_ops pending_read_ops = { pending_read_poll, NULL };
 
 VOLT_RT_TEST(sim_net_close_pending)
 {
 	struct volt_rt *rt = sim_rt(policy, NULL, NULL, 0);
 	struct volt_listener l;
 	struct volt_stream c, s;
+	struct volt_io_op op;
+	struct volt_join *j;
 	atomic_int pending = 0;
-	char addr[VOLT_ADDR_STRLEN];
-	struct volt_addr a;
-	void *out;
+	char addr[VOLT_ADDR_STRLEN], buf[8];
 
-	CHECK_OK(volt_tcp_listen(rt, "127.0.0.1:0", &l));
-	CHECK_OK(volt_local_addr(l.h, &a));
-	CHECK_GT(volt_addr_format(&a, addr, sizeof(addr)), 0);
+	listen_any(rt, &l, addr);
 	CHECK_OK(volt_tcp_connect_blocking(rt, addr, &c, VOLT_DURATION_MAX));
 	CHECK_OK(volt_accept_blocking(l, &s, NULL, VOLT_DURATION_MAX));
-
-	struct pending_read r = { .s = c, .pending = &pending };
-	struct volt_join *j;
-
-	volt_future_init(&r.base, &pending_read_ops);
-	j = vt_spawn(rt, &r, sizeof(r), false);
+	j = vt_spawn_in_task(rt, volt_stream_read(&op, c, buf, sizeof(buf)), &pending);
 	VT_WAIT_FOR(atomic_load(&pending));
 	CHECK_OK(volt_stream_close(c));
-	CHECK_OK(volt_join_wait(j, &out));
-	CHECK_EQ((intptr_t)out, -ECANCELED);
+	vt_join(j);
+	CHECK_EQ(op.result, -ECANCELED);
 	CHECK_OK(volt_stream_close(s));
 	CHECK_OK(volt_listener_close(l));
 	volt_rt_free(rt);
@@ -527,24 +486,17 @@ VOLT_RT_TEST(sim_net_backpressure)
 {
 	struct volt_rt *rt = sim_rt(policy, "cap=64", NULL, 0);
 	struct vt_gate gate;
-	struct bp_end srv = { .server = true, .gate = &gate };
-	struct bp_end cli = { .server = false, .gate = &gate };
-	struct volt_join *js, *jc;
+	struct bp_end srv = { .base = VOLT_FUTURE_INIT(&bp_end_ops), .server = true,
+			      .gate = &gate };
+	struct bp_end cli = { .base = VOLT_FUTURE_INIT(&bp_end_ops), .server = false,
+			      .gate = &gate };
 
 	vt_gate_init(&gate);
 	srv.buf = malloc(BP_TOTAL);
 	srv.want = malloc(BP_TOTAL);
 	cli.buf = malloc(BP_TOTAL);
 	CHECK(srv.buf && srv.want && cli.buf);
-	CHECK_OK(volt_tcp_listen(rt, "127.0.0.1:0", &srv.l));
-	CHECK_OK(volt_local_addr(srv.l.h, &cli.addr));
-	volt_future_init(&srv.base, &bp_end_ops);
-	volt_future_init(&cli.base, &bp_end_ops);
-	js = vt_spawn(rt, &srv, sizeof(srv), false);
-	jc = vt_spawn(rt, &cli, sizeof(cli), false);
-	vt_join(jc);
-	vt_join(js);
-	CHECK_OK(volt_listener_close(srv.l));
+	run_ends(rt, &srv.base, &srv.l, &cli.base, &cli.addr, sizeof(srv));
 	volt_rt_free(rt);
 	vt_gate_destroy(&gate);
 	free(srv.buf);
@@ -559,25 +511,20 @@ VOLT_RT_TEST(sim_net_refused)
 	struct volt_rt *rt = sim_rt(policy, "delay=0.5", NULL, 0);
 	struct volt_listener l;
 	struct volt_stream s, acc;
-	struct volt_addr a;
 	char addr[VOLT_ADDR_STRLEN];
 
 	/* nobody listens there (from a plain thread: the world must wake it) */
 	CHECK_EQ(volt_tcp_connect_blocking(rt, "127.0.0.1:9", &s, VOLT_DURATION_MAX),
 		 -ECONNREFUSED);
 	/* a listener that is gone */
-	CHECK_OK(volt_tcp_listen(rt, "127.0.0.1:0", &l));
-	CHECK_OK(volt_local_addr(l.h, &a));
-	CHECK_GT(volt_addr_format(&a, addr, sizeof(addr)), 0);
+	listen_any(rt, &l, addr);
 	CHECK_OK(volt_listener_close(l));
 	CHECK_EQ(volt_tcp_connect_blocking(rt, addr, &s, VOLT_DURATION_MAX), -ECONNREFUSED);
 	volt_rt_free(rt);
 
 	/* refused although a listener is there */
 	rt = sim_rt(policy, "refuse=1", NULL, 0);
-	CHECK_OK(volt_tcp_listen(rt, "127.0.0.1:0", &l));
-	CHECK_OK(volt_local_addr(l.h, &a));
-	CHECK_GT(volt_addr_format(&a, addr, sizeof(addr)), 0);
+	listen_any(rt, &l, addr);
 	CHECK_EQ(volt_tcp_connect_blocking(rt, addr, &s, VOLT_DURATION_MAX), -ECONNREFUSED);
 	CHECK_EQ(volt_accept_try(l, &acc, NULL), -EAGAIN);
 	CHECK_UEQ(stats_of(rt).connections, 0);
@@ -586,9 +533,7 @@ VOLT_RT_TEST(sim_net_refused)
 
 	/* connected, then aborted at accept: the client finds its stream reset */
 	rt = sim_rt(policy, "drop=1", NULL, 0);
-	CHECK_OK(volt_tcp_listen(rt, "127.0.0.1:0", &l));
-	CHECK_OK(volt_local_addr(l.h, &a));
-	CHECK_GT(volt_addr_format(&a, addr, sizeof(addr)), 0);
+	listen_any(rt, &l, addr);
 	CHECK_OK(volt_tcp_connect_blocking(rt, addr, &s, VOLT_DURATION_MAX));
 	CHECK_EQ(volt_accept_blocking(l, &acc, NULL, VOLT_DURATION_MAX), -ECONNABORTED);
 	char buf[4];
