@@ -265,6 +265,14 @@ void vt_check_handle_refused(struct volt_rt *rt, struct volt_handle h, int want)
 		CHECK_EQ(((unsigned char *)&a)[i], 0xa5);
 }
 
+double vt_mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 double vt_cpu_s(void)
 {
 	struct rusage ru;

@@ -101,4 +101,7 @@ void vt_check_handle_refused(struct volt_rt *rt, struct volt_handle h, int want)
 /* CPU time of the whole process so far (user + system, every thread), in seconds. */
 double vt_cpu_s(void);
 
+/* CLOCK_MONOTONIC in seconds (real time, whatever the runtime's clock). */
+double vt_mono_s(void);
+
 #endif /* VOLT_TESTS_NET_HELPERS_H */

@@ -133,14 +133,6 @@ static bool virtual_clock(const char *policy)
 	return clock && *clock ? strcmp(clock, "virtual") == 0 : vt_is_sim(policy);
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* ------------------------------------------------------------ the echo */
 
 /* What the tasks tell the test (their own fields are theirs to write). */
@@ -681,7 +673,7 @@ static bool closed_by_peer(int fd, double until)
 	ssize_t n;
 
 	for (;;) {
-		int ms = (int)((until - mono_s()) * 1000.0), k = poll(&p, 1, ms > 0 ? ms : 0);
+		int ms = (int)((until - vt_mono_s()) * 1000.0), k = poll(&p, 1, ms > 0 ? ms : 0);
 
 		if (k == 1)
 			break;
@@ -732,7 +724,7 @@ VOLT_RT_TEST(fault_io_emfile)
 
 		vt_fault_set(VT_FC_ACCEPT, VT_F_EMFILE, 1.0);
 		server2 = fio_server_start(r.rt, &l2, &addr2, &r.st);
-		t_conn = mono_s();
+		t_conn = vt_mono_s();
 		for (int i = 0; i < EMFILE_SHED; i++)
 			plain[i] = vt_plain_connect(&addr2);
 		/* the established connections go on meanwhile */
@@ -749,10 +741,10 @@ VOLT_RT_TEST(fault_io_emfile)
 		e0 = vt_fault_count(VT_FC_ACCEPT, VT_F_EMFILE);
 		r0 = volt_instant_now(r.rt);
 		cpu0 = vt_cpu_s();
-		w0 = mono_s();
+		w0 = vt_mono_s();
 		vt_sleep_us((long)(window * 1e6));
 		cpu1 = vt_cpu_s();
-		w1 = mono_s();
+		w1 = vt_mono_s();
 		r1 = volt_instant_now(r.rt);
 		e1 = vt_fault_count(VT_FC_ACCEPT, VT_F_EMFILE);
 		ratio = (cpu1 - cpu0) / (w1 - w0);

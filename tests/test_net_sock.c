@@ -35,14 +35,6 @@
 
 /* ------------------------------------------------------------ tools */
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* The address as text (for comparisons that print well when they fail). */
 static const char *addr_text(const struct volt_addr *a, char *buf)
 {
@@ -1067,7 +1059,7 @@ static bool closed_by_peer(int fd, double until)
 {
 	char c;
 	ssize_t n;
-	int ms = (int)((until - mono_s()) * 1000.0);
+	int ms = (int)((until - vt_mono_s()) * 1000.0);
 
 	if (!fd_readable(fd, ms > 0 ? ms : 0))
 		return false;
@@ -1162,13 +1154,13 @@ static void emfile_case(struct volt_rt *rt, const char *policy, const char *driv
 	 * 30, 70, 150, 310, 630 and 1270 ms: the loop stays at EMFILE through
 	 * the 1 s window below (on a real clock).
 	 */
-	t_conn = mono_s();
+	t_conn = vt_mono_s();
 	for (int i = 0; i < EMFILE_CLIENTS; i++)
 		CHECK_OK(connect(clients[i], &addr.u.sa, addr.len));
 	CHECK_MSG(closed_by_peer(clients[0], t_conn + 2.0),
 		  "the first client was not closed within 2 s (shed %u, accepted %d)",
 		  atomic_load(&st.shed), atomic_load(&st.accepted));
-	first_eof = mono_s() - t_conn;
+	first_eof = vt_mono_s() - t_conn;
 
 	/*
 	 * No spinning, measured two ways over a window of 1 s of wall time
@@ -1198,10 +1190,10 @@ static void emfile_case(struct volt_rt *rt, const char *policy, const char *driv
 	polls0 = atomic_load(&st.polls);
 	r0 = volt_instant_now(rt);
 	cpu0 = vt_cpu_s();
-	w0 = mono_s();
+	w0 = vt_mono_s();
 	vt_sleep_us(1000000);
 	cpu1 = vt_cpu_s();
-	w1 = mono_s();
+	w1 = vt_mono_s();
 	r1 = volt_instant_now(rt);
 	polls1 = atomic_load(&st.polls);
 	shed_at_end = atomic_load(&st.shed);
@@ -1221,7 +1213,7 @@ static void emfile_case(struct volt_rt *rt, const char *policy, const char *driv
 	for (int i = 1; i < EMFILE_CLIENTS; i++)
 		CHECK_MSG(closed_by_peer(clients[i], t_conn + 5.0),
 			  "client %d not closed within 5 s (shed %u)", i, atomic_load(&st.shed));
-	while (atomic_load(&st.shed) < EMFILE_CLIENTS && mono_s() < t_conn + 5.0)
+	while (atomic_load(&st.shed) < EMFILE_CLIENTS && vt_mono_s() < t_conn + 5.0)
 		vt_sleep_us(1000);
 	CHECK_EQ(atomic_load(&st.shed), EMFILE_CLIENTS);
 	CHECK_EQ(atomic_load(&st.accepted), 0);
@@ -1233,14 +1225,14 @@ static void emfile_case(struct volt_rt *rt, const char *policy, const char *driv
 	 * -ECANCELED, as a close during the accept itself does.
 	 */
 	CHECK_OK(connect(client3, &addr3.u.sa, addr3.len)); /* l3's loop hits EMFILE */
-	CHECK(closed_by_peer(client3, mono_s() + 2.0));
+	CHECK(closed_by_peer(client3, vt_mono_s() + 2.0));
 	while (atomic_load(&st3.shed) != 1 || !atomic_load(&st3.pending))
 		vt_sleep_us(200);
 	CHECK_GT(atomic_load(&st3.backoff), 0);
-	t_close = mono_s();
+	t_close = vt_mono_s();
 	CHECK_OK(volt_listener_close(l3));
 	res3 = (intptr_t)vt_join(server3);
-	t_close = mono_s() - t_close;
+	t_close = vt_mono_s() - t_close;
 	fprintf(stderr, "note: [%s/%s] closed during the backoff: %s after %.0f ms\n", policy,
 		driver, volt_strerror((int)res3), t_close * 1e3);
 	CHECK_EQ(res3, -ECANCELED);
@@ -1251,13 +1243,13 @@ static void emfile_case(struct volt_rt *rt, const char *policy, const char *driv
 		close(fill[i]);
 	free(fill);
 	CHECK_OK(setrlimit(RLIMIT_NOFILE, old));
-	t_rec = mono_s();
+	t_rec = vt_mono_s();
 	c = vt_plain_connect(&addr);
 	CHECK_EQ(write(c, "ping", 4), 4);
 	CHECK_MSG(fd_readable(c, 5000), "no echo within 5 s after the descriptors came back");
 	CHECK_EQ(read(c, buf, sizeof(buf)), 4);
 	CHECK(memcmp(buf, "ping", 4) == 0);
-	rec = mono_s() - t_rec;
+	rec = vt_mono_s() - t_rec;
 	fprintf(stderr, "note: [%s/%s] echo %.0f ms after the descriptors came back\n", policy,
 		driver, rec * 1e3);
 	CHECK_MSG(rec < 3.0, "recovery took %.2f s", rec);
