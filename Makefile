@@ -201,6 +201,36 @@ CHAOS_TEETH_BINS := $(foreach m,$(CHAOS_TEETH),$(chaos_mutant_$(m)_TEST) $(plain
 $(chaos_OBJ) $(chaos_TEST_OBJ) $(foreach m,$(CHAOS_TEETH),$(chaos_mutant_$(m)_OBJ) \
 	$(chaos_mutant_$(m)_TEST_OBJ) $(plain_mutant_$(m)_OBJ) $(plain_mutant_$(m)_TEST_OBJ)): | deps
 $(chaos_tsan_OBJ) $(chaos_tsan_TEST_OBJ): | deps-san
+# The teaching labs (docs/teaching/): build/lab/ is the library plus one
+# student's policy file, LAB_SRC, which defines `volt__sched_lab` named "lab";
+# -DVOLT_LAB_POLICY makes schedulers/registry.c list it. `make lab` runs every
+# runtime test under "lab" alone; `make lab-quick` the LAB_QUICK ones, 10 s each.
+LAB_SRC ?= docs/teaching/skeletons/lab1_global.c
+LAB_QUICK ?= sched_queue_exactly_once spawn_join_many remote_spawn_threads yield_many \
+	wake_ cancel_many_racing chan_mpmc_exactly_once_in_order sync_notify_ping_pong_exact \
+	shutdown_ knob_lifo_on_off
+$(eval $(call tree,lab,$(B)/lab,$(CC),$(VOLT_CFLAGS) $(WARNFLAGS) $(CFLAGS) -DVOLT_LAB_POLICY \
+	$(EXTRA_CFLAGS)))
+$(B)/lab/lab-src: FORCE
+	@mkdir -p $(@D)
+	@echo '$(abspath $(LAB_SRC))' | cmp -s - $@ || echo '$(abspath $(LAB_SRC))' > $@
+$(B)/lab/obj/lab_policy.o: $(LAB_SRC) $(B)/lab/lab-src $(B)/lab/flags
+	@mkdir -p $(@D)
+	$(CC) $(lab_FLAGS) $(CPPFLAGS) -MMD -MP -c -o $@ $<
+$(lab_LIB): $(B)/lab/obj/lab_policy.o
+$(lab_TEST): LDLIBS += $(ALLOC_WRAP)
+$(lab_OBJ) $(lab_TEST_OBJ) $(B)/lab/obj/lab_policy.o: | deps
+-include $(B)/lab/obj/lab_policy.d
+# Lab 4: the ping-pong example and two experiments linked with that library,
+# so VOLT_SCHED=lab (beside every built-in policy) runs under the trace and the harness.
+LAB_BINS := $(B)/lab/bin/ping_pong $(B)/lab/bin/rt_bench $(B)/lab/bin/lifo_chain
+$(B)/lab/bin/ping_pong: examples/ping_pong.c
+$(B)/lab/bin/rt_bench: experiments/rt_bench.c
+$(B)/lab/bin/lifo_chain: experiments/lifo_chain.c
+$(LAB_BINS): $(lab_LIB) $(PUBLIC_HDRS) $(wildcard examples/*.h experiments/*.h) | deps
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARNFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -Iinclude $(LDFLAGS) \
+		-o $@ $(filter %.c,$^) $(lab_LIB) $(LDLIBS)
 
 # ------------------------------------------------------------------ targets
 
@@ -242,8 +272,9 @@ $(LIB_SO): $(rel_OBJ)
 $(LIB_LINKS): $(LIB_SO)
 	ln -sf $(notdir $<) $@
 
-test: test-install $(rel_TEST) test-model test-context test-harness test-paper \
-	test-net-examples test-sim ## build and run the test suite (TESTARGS=filters)
+TEST_SUITES := test-install test-model test-context test-harness test-paper test-net-examples \
+	test-sim test-migration test-docs test-lab
+test: $(rel_TEST) $(TEST_SUITES) ## build and run the test suite and its suites (TESTARGS=filters)
 	$(call run_tests,rel)
 
 # The network examples end to end on loopback, each driver, ring and sim.
@@ -314,6 +345,27 @@ test-chaos: $(CHAOS_BIN) ## run the concurrency tests in the chaos build over CH
 	@$(if $(filter 1,$(CHAOS_TSAN)),$(TSAN_ENV)) CHAOS_SEEDS=$(CHAOS_SEEDS) CHAOS_RUN_LIMIT=$(TEST_TIMEOUT) \
 		VOLT_TEST_TIMEOUT_SCALE=$${VOLT_TEST_TIMEOUT_SCALE:-0.5} \
 		sh tests/chaos/run.sh $(CHAOS_BIN) $(CHAOS_TESTS)
+
+# A student's policy under the whole runtime suite (docs/teaching/README.md).
+.PHONY: lab lab-quick lab-bins
+lab: $(lab_TEST) ## test a scheduling policy, LAB_SRC=file.c (docs/teaching/), with every runtime test
+	./$(lab_TEST) --runtime-only --policy lab $(TESTARGS)
+
+lab-quick: $(lab_TEST) ## the same on LAB_QUICK's few telling tests, 10 s a case
+	VOLT_TEST_TIMEOUT_SCALE=0.17 ./$(lab_TEST) --runtime-only --policy lab $(LAB_QUICK)
+
+lab-bins: $(LAB_BINS) ## lab 4: build/lab/bin/{ping_pong,rt_bench,lifo_chain} with LAB_SRC's policy as "lab"
+
+# Each skeleton builds with -Werror and fails a case at once, naming the part to write.
+.PHONY: test-lab
+test-lab: ## the teaching skeletons build and fail fast ("not written yet"), not hang
+	@for s in docs/teaching/skeletons/lab*.c; do \
+		$(MAKE) --no-print-directory LAB_SRC=$$s $(lab_TEST) > /dev/null || exit 1; \
+		out=$$(./$(lab_TEST) --runtime-only --policy lab spawn_join_many 2>&1); \
+		echo "$$out" | grep -q 'is not written yet' && echo "$$out" | grep -qx '0 passed, 1 failed' \
+			|| { echo "test-lab: $$s:"; echo "$$out"; exit 1; }; \
+		echo "ok   $$s fails fast"; \
+	done
 
 # Planted bugs with and without the chaos points: the chaos build must catch them.
 test-chaos-teeth: $(CHAOS_TEETH_BINS) ## the chaos build catches planted bugs the plain build misses
@@ -393,7 +445,24 @@ RELIABILITY_BINS := $(rel_TEST) $(asan_TEST) $(EXAMPLES) $(EXPERIMENTS) $(MODEL_
 test-reliability: $(RELIABILITY_BINS) | deps-san deps-fuzz ## models, chaos, sim, faults, fuzz, soak; figures in RELIABILITY_OUT
 	@MAKE='$(MAKE)' sh tests/reliability/run.sh $(RELIABILITY_OUT)
 
-examples: $(EXAMPLES) ## build examples/*.c into build/examples/
+# The pthreads -> Volt-C migration guide's programs (docs/MIGRATION.md): the
+# "before" ones are plain pthreads and link nothing else; the others link
+# libvolt through the rule below. test-migration runs them all, checks each
+# before/after pair prints the same result line, that every C block of the
+# guide is in one of them, and the guide's echo-server session.
+MIGRATION := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/migration/*.c))
+$(MIGRATION): | deps
+
+$(B)/examples/migration/%_before: examples/migration/%_before.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARNFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) -o $@ $< -pthread
+
+.PHONY: test-migration
+test-migration: $(EXAMPLES) $(MIGRATION) | deps ## run the migration guide's programs and its echo-server session
+	@sh tests/migration_examples.sh $(B)
+
+examples: $(EXAMPLES) $(MIGRATION) ## build examples/*.c and examples/migration/*.c into build/examples/
+
 
 $(B)/examples/%: examples/%.c $(wildcard examples/*.h) $(LIB_A) $(PUBLIC_HDRS)
 	@mkdir -p $(@D)
@@ -471,6 +540,28 @@ paper: plots | deps-paper ## regenerate the paper's tables from RESULTS; paper/p
 test-paper: ## unit-test the figure extraction and the claims evaluation
 	@python3 -m unittest discover -q -s plots -p 'test_*.py'
 	@python3 -m unittest discover -q -s paper -p 'test_*.py'
+
+# The API reference: doxygen reads the public headers through
+# docs/doxy-filter.sh (their plain comments become its documentation), with
+# README.md as the main page and docs/*.md as pages (docs/Doxyfile). A
+# warning about a header fails; the others (links between the Markdown
+# pages that doxygen cannot resolve) are counted.
+.PHONY: docs deps-docs test-docs
+DOCS_OUT := $(B)/docs
+deps-docs:
+	@sh scripts/deps.sh doxygen
+
+docs: | deps-docs ## the API reference from the headers, with Doxygen: build/docs/html/index.html
+	@rm -rf $(DOCS_OUT)/html && mkdir -p $(DOCS_OUT)
+	VOLT_DOCS_OUT=$(DOCS_OUT) VOLT_VERSION=$(VERSION) doxygen docs/Doxyfile
+	@test -s $(DOCS_OUT)/html/index.html
+	@log=$(DOCS_OUT)/warnings.log; \
+	if grep 'include/.*warning:' $$log; then echo "docs: warnings in the headers (above)"; exit 1; fi; \
+	echo "docs: $(DOCS_OUT)/html/index.html; $$(grep -c 'warning:' $$log) warnings, 0 in the headers ($$log)"
+
+# Every ```c block of README.md and docs/*.md compiles (tests/doc_snippets.sh).
+test-docs: $(LIB_A) | deps ## compile every C block of README.md and docs/*.md (programs link)
+	@B=$(B) CC=$(CC) sh tests/doc_snippets.sh
 
 # $(call install_to,DESTDIR,prefix,libdir,includedir[,@ to be quiet])
 define install_to

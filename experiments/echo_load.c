@@ -9,7 +9,7 @@
  *               [--warmup S] [--threads T] [--reps N] [--result | --json]
  *               [--idle [--heartbeat S]] [--server-pid PID [--rss-at S]
  *               [--sample-every S] [--rss-bound-pct P] [--rss-bound-kib K]
- *               [--max-cpu P]]
+ *               [--max-cpu P]] [--heavy-every K --heavy-us U]
  *
  * Opens N connections (TCP_NODELAY; connected in batches, each given ~5 s
  * before the program gives up with exit status 2), spreads them over T
@@ -34,6 +34,17 @@
  * stderr, those outside any repetition (the warm-up, the wind-down) count in
  * rep 1's `errors`, and any error makes the exit status 1, as does a
  * repetition in which no echo completed. Bad options or no server: 2.
+ *
+ * E9 (tail latency under mixed I/O and CPU, experiments/rpc_server.c) adds
+ * `--heavy-every K --heavy-us U`: every message starts with rpc_server's
+ * 8-byte header (the CPU to burn in us, the message's length; both 32-bit
+ * little-endian, written over the pattern, so the echo is still checked
+ * whole; --size must be >= 8); one message in K of every connection (those
+ * whose number plus the connection's is a multiple of K, so the heavy ones
+ * are spread over time) asks for U us of CPU, the others for none. Only the
+ * cheap messages' round trips go into the percentiles and msgs_per_sec; per
+ * repetition the lines are msgs_per_sec, p50_us, p99_us, p999_us,
+ * heavy_msgs_per_sec (the heavy messages per second) and errors.
  *
  * Soak and idle runs (experiments/soak.sh) add:
  * - `--idle`: the connections stay quiet; each sends one heartbeat message
@@ -189,6 +200,7 @@ struct conn {
 	bool want_out;       /* EPOLLOUT registered: the message is not all written */
 	bool dead;
 	bool busy;           /* --idle: a heartbeat is out, its echo not all back */
+	bool heavy;          /* --heavy-every: the current message asks for --heavy-us of CPU */
 	uint64_t phase;      /* --idle: offset of its heartbeats in the period, ns */
 	size_t sent, recvd;  /* of the current message */
 	uint64_t seq;        /* the current message's number */
@@ -199,6 +211,7 @@ struct conn {
 
 struct rep_stats {
 	uint64_t msgs, errors;
+	uint64_t heavy_msgs; /* --heavy-every: the heavy messages (not in msgs, hist) */
 	uint64_t max_ns; /* the longest round trip */
 	uint64_t *hist;  /* BUCKETS counters */
 };
@@ -228,8 +241,10 @@ static struct {
 	double rss_at, sample_every;
 	double rss_bound_pct, rss_bound_kib;
 	double max_cpu;            /* < 0: not checked */
+	unsigned long heavy_every; /* 0: plain echo, no header */
+	unsigned long heavy_us;
 } opt = { 128, 50, 1, 1, 3.0, 0.5, false, "127.0.0.1:7000",
-	  false, false, 10.0, 0, 60.0, 60.0, 5.0, 4096.0, -1.0 };
+	  false, false, 10.0, 0, 60.0, 60.0, 5.0, 4096.0, -1.0, 0, 0 };
 
 static uint64_t hb_start; /* --idle: when period 0 began (set before the workers start) */
 
@@ -288,6 +303,12 @@ static bool conn_write(struct worker *w, struct conn *c)
 	return true;
 }
 
+static void put_le32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
 /* Starts the connection's next message (--idle: its next heartbeat). */
 static bool conn_start(struct worker *w, struct conn *c)
 {
@@ -298,6 +319,11 @@ static bool conn_start(struct worker *w, struct conn *c)
 	c->busy = opt.idle;
 	c->seq++;
 	fill_pattern(c->out, opt.size, c->id, c->seq);
+	if (opt.heavy_every) { /* rpc_server's header: burn, length */
+		c->heavy = (c->seq + c->id) % opt.heavy_every == 0;
+		put_le32(c->out, c->heavy ? (uint32_t)opt.heavy_us : 0);
+		put_le32(c->out + 4, (uint32_t)opt.size);
+	}
 	c->sent = c->recvd = 0;
 	c->t0 = now_ns();
 	return conn_write(w, c);
@@ -321,6 +347,10 @@ static bool conn_complete(struct worker *w, struct conn *c)
 	if (rep) {
 		struct rep_stats *rs = &w->reps[rep];
 
+		if (c->heavy) {
+			rs->heavy_msgs++;
+			return conn_start(w, c);
+		}
 		rs->msgs++;
 		rs->hist[bucket_of(t1 - c->t0)]++;
 		if (t1 - c->t0 > rs->max_ns)
@@ -712,7 +742,8 @@ static void usage(void)
 			"[--secs S] [--warmup S] [--threads T] [--reps N] [--result | --json]\n"
 			"                 [--idle [--heartbeat S]] [--server-pid PID [--rss-at S] "
 			"[--sample-every S]\n"
-			"                 [--rss-bound-pct P] [--rss-bound-kib K] [--max-cpu P]]\n");
+			"                 [--rss-bound-pct P] [--rss-bound-kib K] [--max-cpu P]]\n"
+			"                 [--heavy-every K --heavy-us U]\n");
 	exit(2);
 }
 
@@ -785,11 +816,18 @@ static void parse_args(int argc, char **argv)
 			opt.rss_bound_kib = secs_arg(v, 0, 1e9);
 		else if (!strcmp(a, "--max-cpu"))
 			opt.max_cpu = secs_arg(v, 0, 10000);
+		else if (!strcmp(a, "--heavy-every"))
+			opt.heavy_every = num_arg(v, 1, MAX_CONNS);
+		else if (!strcmp(a, "--heavy-us"))
+			opt.heavy_us = num_arg(v, 0, 1000000);
 		else
 			usage();
 		i++;
 	}
 	if (opt.result && opt.json)
+		usage();
+	/* the header needs 8 bytes; idle and JSON runs have no cheap/heavy split */
+	if (opt.heavy_every && (opt.size < 8 || opt.idle || opt.json))
 		usage();
 	if (opt.threads > opt.conns)
 		opt.threads = opt.conns;
@@ -1053,11 +1091,12 @@ int main(int argc, char **argv)
 		return report_json(ws, span, connect_s, (double)(run_t1 - run_t0) / 1e9, &first,
 				   &last, status, sorted);
 	for (unsigned r = 1; r <= opt.reps; r++) {
-		uint64_t msgs = 0, errors = 0;
+		uint64_t msgs = 0, errors = 0, heavy = 0;
 
 		memset(hist, 0, BUCKETS * sizeof *hist);
 		for (size_t t = 0; t < opt.threads; t++) {
 			msgs += ws[t].reps[r].msgs;
+			heavy += ws[t].reps[r].heavy_msgs;
 			errors += ws[t].reps[r].errors + (r == 1 ? ws[t].reps[0].errors : 0);
 			for (unsigned b = 0; b < BUCKETS; b++)
 				hist[b] += ws[t].reps[r].hist[b];
@@ -1073,6 +1112,12 @@ int main(int argc, char **argv)
 			printf("result,%u,msgs_per_sec,%.1f,msg/s\n", r, rate);
 			printf("result,%u,p50_us,%.2f,us\n", r, p50);
 			printf("result,%u,p99_us,%.2f,us\n", r, p99);
+			if (opt.heavy_every) {
+				printf("result,%u,p999_us,%.2f,us\n", r,
+				       percentile(hist, msgs, 0.999) / 1e3);
+				printf("result,%u,heavy_msgs_per_sec,%.1f,msg/s\n", r,
+				       (double)heavy / span[r]);
+			}
 			printf("result,%u,errors,%llu,count\n", r, (unsigned long long)errors);
 		} else {
 			printf("rep %u: %lu conns x %zu B: %.0f msg/s, p50 %.1f us, p99 %.1f us, "

@@ -4,7 +4,7 @@
 # hello): starts a server, waits for its port, runs the load, stops the server.
 #
 #   net_bench.sh --server "CMD ARGS" --kind echo|http --conns N [--size B]
-#                [--secs S] [--reps N] [--warmup S] [--port P]
+#                [--secs S] [--reps N] [--warmup S] [--port P] [--load-args "ARGS"]
 #
 # The server runs from the repository's root as `CMD ARGS --port P` (one
 # program, not a pipeline: it gets TERM, then KILL 2 s later, on any exit).
@@ -12,6 +12,7 @@
 # free, and the server must listen on it within 5 s (else exit status 2).
 # echo: build/experiments/echo_load --result --threads 1 (its own warm-up,
 #   repetitions and harness lines; it also waits for the connections).
+#   --load-args adds echo_load options (E9: "--heavy-every K --heavy-us U").
 # http: one untimed `wrk -t1` of --warmup seconds, then per repetition
 #   `wrk -t1 -cN -dS --latency http://127.0.0.1:P/`, its Requests/sec, 50%
 #   and 99% latencies (in us) and errors (socket errors + non-2xx responses)
@@ -24,7 +25,7 @@ set -f # $SERVER is split into words, never globbed
 
 usage() {
 	echo "usage: net_bench.sh --server CMD --kind echo|http --conns N [--size B]" \
-		"[--secs S] [--reps N] [--warmup S] [--port P]" >&2
+		"[--secs S] [--reps N] [--warmup S] [--port P] [--load-args ARGS]" >&2
 	exit 2
 }
 die() {
@@ -32,7 +33,7 @@ die() {
 	exit 2
 }
 
-SERVER='' KIND='' CONNS='' SIZE=128 SECS=3 REPS=1 WARMUP=0.5
+SERVER='' KIND='' CONNS='' SIZE=128 SECS=3 REPS=1 WARMUP=0.5 LOAD_ARGS=''
 PORT=$((20000 + $$ % 12000))
 while [ $# -ge 2 ]; do
 	case $1 in
@@ -44,6 +45,7 @@ while [ $# -ge 2 ]; do
 	--reps) REPS=$2 ;;
 	--warmup) WARMUP=$2 ;;
 	--port) PORT=$2 ;;
+	--load-args) LOAD_ARGS=$2 ;;
 	*) usage ;;
 	esac
 	shift 2
@@ -95,8 +97,9 @@ until listening; do
 done
 
 if [ "$KIND" = echo ]; then
+	# shellcheck disable=SC2086 # $LOAD_ARGS: split into words on purpose (set -f)
 	"$LOAD" --result --threads 1 --addr "127.0.0.1:$PORT" --conns "$CONNS" --size "$SIZE" \
-		--secs "$SECS" --warmup "$WARMUP" --reps "$REPS"
+		--secs "$SECS" --warmup "$WARMUP" --reps "$REPS" $LOAD_ARGS
 	exit $?
 fi
 

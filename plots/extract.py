@@ -87,6 +87,7 @@ FIGURE_TITLES = {
 PANEL_METRIC = {
     "E18_timer_insert_cancel": "sleep_ns",
     "E18_sleepers": "lateness_p99_us",
+    "E9_tail": "p99_us",
     "E19_sync_uncontended": "mutex_ns",
     "E19_sync_contended": "mutex_contended_ns",
     "E20_chan_tier2": "roundtrip_ns",
@@ -137,9 +138,11 @@ METRIC_LABEL = {
     "msgs_per_sec": "messages (HTTP: requests) per second",
     "p50_us": "p50 round-trip latency",
     "p99_us": "p99 round-trip latency",
+    "p999_us": "p99.9 round-trip latency",
+    "heavy_msgs_per_sec": "heavy requests per second",
 }
 # Parameter values with a meaning worth spelling out on an axis.
-VALUE_LABEL = {("global_interval", "0"): "0 (self-tuned)"}
+VALUE_LABEL = {("global_interval", "0"): "0 (self-tuned)", ("budget", "65535"): "off (65535)"}
 
 LOG_SPAN = 10.0  # log scale when the largest median is >= this x the smallest
 

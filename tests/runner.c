@@ -5,10 +5,12 @@
  * policy) case in a forked child with a deadline, so a crash, a failed
  * assertion, a leak reported at exit or a deadlock fails that case only.
  *
- *	volt-test [--list] [--policy NAME]... [FILTER]...
+ *	volt-test [--list] [--runtime-only] [--policy NAME]... [FILTER]...
  *
  * A FILTER is a substring of a test name; a case runs if any filter matches
- * (no filter: all). --policy limits runtime tests to the named policies.
+ * (no filter: all). --policy limits runtime tests to the named policies (a
+ * name no registered policy has is an error, status 2); --runtime-only
+ * skips the plain tests (`make lab` runs a student's policy this way).
  * Child exit status: 0 pass, 77 skip, anything else (or a signal) fail.
  * The last line printed is exactly "N passed, N failed" (", N skipped" is
  * appended only if something was skipped); the exit status is 1 if any case
@@ -225,9 +227,10 @@ static bool matches(const char *name, int nfilters)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: volt-test [--list] [--policy NAME]... [FILTER]...\n"
+	fprintf(f, "usage: volt-test [--list] [--runtime-only] [--policy NAME]... [FILTER]...\n"
 		   "  FILTER   run only tests whose name contains one of the FILTERs\n"
 		   "  --policy run runtime tests only under the named policies\n"
+		   "  --runtime-only  run only the runtime tests (those run per policy)\n"
 		   "  --list   print the cases instead of running them\n"
 		   "Env: VOLT_TEST_TIMEOUT_SCALE multiplies the %.0f s timeout per case.\n",
 		VT_BASE_TIMEOUT_S);
@@ -236,7 +239,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	int nfilters = 0, npols = 0;
-	bool list = false;
+	bool list = false, runtime_only = false;
 	unsigned passed = 0, failed = 0, skipped = 0;
 	double limit = timeout_s();
 
@@ -249,6 +252,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--list") == 0) {
 			list = true;
+		} else if (strcmp(argv[i], "--runtime-only") == 0) {
+			runtime_only = true;
 		} else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
 			pols[npols++] = argv[++i];
 		} else if (strncmp(argv[i], "--policy=", 9) == 0) {
@@ -264,6 +269,23 @@ int main(int argc, char **argv)
 		}
 	}
 
+	for (int k = 0; k < npols; k++) {
+		unsigned p = 0;
+
+		while (volt_sched_name(p) && strcmp(volt_sched_name(p), pols[k]) != 0)
+			p++;
+		if (!volt_sched_name(p)) {
+			fprintf(stderr, "volt-test: no policy named \"%s\"; registered:", pols[k]);
+			for (p = 0; volt_sched_name(p); p++)
+				fprintf(stderr, " %s", volt_sched_name(p));
+			fprintf(stderr, "\n");
+			free(filters);
+			free(pols);
+			free(tests);
+			return 2;
+		}
+	}
+
 	if (ntests)
 		qsort(tests, ntests, sizeof *tests, cmp_test);
 
@@ -273,6 +295,8 @@ int main(int argc, char **argv)
 		if (!matches(t->name, nfilters))
 			continue;
 		if (t->plain) {
+			if (runtime_only)
+				continue;
 			if (list) {
 				printf("%s\n", t->name);
 				continue;

@@ -127,7 +127,7 @@ VOLT_RT_TEST(knob_lifo_on_off)
 	m = ping_pong(&cfg);
 	if (has_lifo_slot(policy))
 		CHECK_GT(m.lifo_hits, 0);
-	else
+	else if (strcmp(policy, "lab") != 0) /* a student's (docs/teaching/): either */
 		CHECK_UEQ(m.lifo_hits, 0);
 	printf("  %s: %llu of %llu polls from the LIFO slot\n", policy,
 	       (unsigned long long)m.lifo_hits, (unsigned long long)m.polls);

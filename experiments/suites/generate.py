@@ -141,6 +141,7 @@ def experiments(full):
         chan[0]["args"] = chan[0]["args"] + ["--buffer", "{buffer}"]
         ex += chan
     ex += net_servers(full)
+    ex += tail_latency(full)
     ex.append(entry("E16_task_cost", "what one task costs: stackless, fiber, thread",
                     X + "task_cost", ["--result", "--kind", "{kind}"],
                     {"kind": ["stackless", "fiber", "thread"]}, reps=3, warmup=1))
@@ -174,6 +175,30 @@ def net_servers(full):
                              args + ["--server", PEER[impl] + server + " --workers {workers}"],
                              {"workers": [2], "conns": conns}, impl=impl, reps=3, warmup=1))
     return out
+
+
+BUDGET_OFF = 65535  # the largest budget: a 1 ms burn (1,000 slices) never yields
+
+
+def tail_latency(full):
+    """E9: tail latency of cheap requests beside CPU-heavy ones.
+
+    experiments/rpc_server.c (2 workers) under echo_load's closed loop, 50
+    connections of 128-byte requests, one request in 100 of each connection
+    burning 1 ms of CPU in 1 us slices that each take a unit of budget
+    (budget 65535 = off: the burn never yields); the cheap requests'
+    p50/p99/p99.9 round trips (experiments/net_bench.sh, like E11), swept
+    over the cooperative budget and the event interval."""
+    budgets = [32, 128, 512, BUDGET_OFF] if full else [32, 128, BUDGET_OFF]
+    intervals = [1, 31, 61, 127] if full else [1, 61]
+    args = ["--kind", "echo", "--conns", "{conns}", "--size", "128",
+            "--secs", "3" if full else "2",
+            "--load-args", "--heavy-every 100 --heavy-us 1000",
+            "--server", X + "rpc_server --workers {workers}"]
+    return [entry("E9_tail", "cheap-request latency beside 1 ms CPU requests (1 in 100)", NET,
+                  args, {"policy": ["ring"], "driver": ["uring"], "workers": [2],
+                         "conns": [50], "budget": budgets, "event_interval": intervals},
+                  reps=5, warmup=1)]
 
 
 def suite(name, description, reps, warmup, full):
