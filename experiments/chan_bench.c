@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * experiments/chan_bench.c: what the bounded MPMC channel (volt/chan.h)
- * costs (E20). The peers are experiments/peers/tokio/src/bin/chan_bench.rs
- * and experiments/peers/go/chan_bench/, with the same cases and metrics.
+ * costs (E20), and the crossbeam-style shapes over it (E10). The peers are
+ * experiments/peers/tokio/src/bin/chan_bench.rs and
+ * experiments/peers/go/chan_bench/, with the same cases and metrics.
  *
- *	chan_bench --bench tier2|mpmc [--buffer vyukov|locked] [--reps N]
- *	           [--warmup N] [--workers N] [--ops N] [--messages N] [--result]
+ *	chan_bench --bench tier2|mpmc|crossbeam [--buffer vyukov|locked]
+ *	           [--shape seq|spsc|mpsc|mpmc|select] [--cap N|unbounded]
+ *	           [--reps N] [--warmup N] [--workers N] [--ops N]
+ *	           [--messages N] [--result]
  *
  * The shapes are Volt's published channel benchmarks (its Tier 2 and its
  * MPMC case). Every channel carries uint64_t elements. The buffer is
@@ -57,6 +60,22 @@
  * producer's values in increasing order within each consumer (FIFO). A
  * '#' line tells how often the tasks suspended per message.
  *
+ * crossbeam (E10): the shapes of crossbeam-channel's benchmark suite, on
+ * the runtime as mpmc above (the same round, check and timing; mpmc is
+ * this bench's shape mpmc at capacity 1,024), --messages (100,000) in all,
+ * msg_ns the time per message:
+ * - seq: one task sends --cap messages (or what is left) and then receives
+ *   them, until all are through (nothing ever waits);
+ * - spsc: 1 producer, 1 consumer; mpsc: 4 producers, 1 consumer; mpmc: 4
+ *   producers, 4 consumers;
+ * - select: 2 producers, each on a channel of its own, and one consumer
+ *   awaiting volt_select_wait (volt/select.h) over both receives (once one
+ *   channel is closed and drained, over the other alone).
+ * --cap is the bounded channel's capacity (default 1,024); 0 (crossbeam's
+ * rendezvous channel) is refused, as volt_chan_new refuses it; "unbounded"
+ * is volt/mpsc.h's unbounded channel, which has one consumer: mpsc only
+ * (and --buffer does not apply to it).
+ *
  * Volt's MPMC case sends 10,000 messages with 4 workers, and its Tokio
  * figure is for the async_channel crate; see the peers' header comments.
  *
@@ -72,6 +91,8 @@
 #include <string.h>
 
 #include <volt.h>
+#include <volt/mpsc.h>
+#include <volt/select.h>
 
 #include "proto.h"
 
@@ -502,10 +523,27 @@ static int tier2(const char *buffer, unsigned long ops, unsigned long reps, unsi
 	return 0;
 }
 
-/* -------------------------------------------------------------------- mpmc */
+/* ------------------------------------------------- mpmc and the crossbeam shapes */
+
+/*
+ * One round of a shape: producers send their share of the messages,
+ * consumers receive until their channel (or, for select, both) is closed.
+ * The producers' channel is ch (select: producer p sends into ch or ch2 by
+ * p % 2), or q when the capacity is unbounded (volt/mpsc.h, one consumer).
+ */
+enum shape { SHAPE_SEQ, SHAPE_SPSC, SHAPE_MPSC, SHAPE_MPMC, SHAPE_SELECT };
+
+static const char *const shape_names[] = { "seq", "spsc", "mpsc", "mpmc", "select" };
+static const unsigned shape_prod[] = { 1, 1, MPMC_PRODUCERS, MPMC_PRODUCERS, 2 };
+static const unsigned shape_cons[] = { 1, 1, 1, MPMC_CONSUMERS, 1 };
 
 struct mpmc_round {
-	struct volt_chan *ch;
+	enum shape shape;
+	size_t cap;                     /* 0: unbounded (q) */
+	unsigned nprod, ncons;
+	uint64_t messages;
+	struct volt_chan *ch, *ch2;     /* ch2: select's second channel */
+	struct volt_mpsc *q;
 	struct proto_latch done;
 	atomic_int err;
 	uint64_t *got[MPMC_CONSUMERS]; /* each consumer's values, in the order received */
@@ -517,6 +555,7 @@ struct mpmc_round {
 struct producer {
 	struct volt_future base;
 	struct mpmc_round *m;
+	struct volt_chan *ch;           /* NULL: m->q */
 	uint64_t next, end;
 	uint64_t value;
 	struct volt_chan_send send;
@@ -530,13 +569,23 @@ static enum volt_poll producer_poll(struct volt_future *f, struct volt_cx *cx)
 	VOLT_BEGIN(f);
 	for (; p->next < p->end; p->next++) {
 		p->value = p->next;
-		VOLT_AWAIT(f, cx, volt_chan_send(&p->send, p->m->ch, &p->value));
+		if (!p->ch) { /* unbounded: never waits */
+			if (volt_mpsc_send(p->m->q, &p->value) != VOLT_CHAN_OK) {
+				proto_note_err(&p->m->err, -EPIPE);
+				break;
+			}
+			continue;
+		}
+		VOLT_AWAIT(f, cx, volt_chan_send(&p->send, p->ch, &p->value));
 		if (p->send.result != VOLT_CHAN_OK) {
 			proto_note_err(&p->m->err, -EPIPE);
 			break;
 		}
 	}
-	volt_chan_sender_drop(p->m->ch); /* the last one closes the channel */
+	if (p->ch)
+		volt_chan_sender_drop(p->ch); /* the last one closes the channel */
+	else
+		volt_mpsc_sender_drop(p->m->q);
 	proto_latch_count_down(&p->m->done, 1);
 	VOLT_END(f);
 }
@@ -547,20 +596,56 @@ struct consumer {
 	struct volt_future base;
 	struct mpmc_round *m;
 	unsigned idx;
+	unsigned open;                  /* select: channels not yet closed */
+	int closed_branch;              /* select: the branch that closed first, or -1 */
 	uint64_t n;
 	uint64_t value;
 	struct volt_chan_recv recv;
+	struct volt_mpsc_recv qrecv;
+	struct volt_select sel;
 };
+
+/* select: (re)arms the branches over the channels still open. */
+static void consumer_arm_select(struct consumer *c)
+{
+	volt_select_init(&c->sel, 1 + c->idx);
+	if (c->closed_branch != 0)
+		volt_select_add_recv(&c->sel, c->m->ch, &c->value);
+	if (c->closed_branch != 1)
+		volt_select_add_recv(&c->sel, c->m->ch2, &c->value);
+}
 
 static enum volt_poll consumer_poll(struct volt_future *f, struct volt_cx *cx)
 {
 	struct consumer *c = (struct consumer *)f;
+	int st;
 
 	atomic_fetch_add_explicit(&c->m->polls, 1, memory_order_relaxed);
 	VOLT_BEGIN(f);
+	c->open = 2;
+	c->closed_branch = -1;
+	if (c->m->shape == SHAPE_SELECT)
+		consumer_arm_select(c);
 	for (;;) {
-		VOLT_AWAIT(f, cx, volt_chan_recv(&c->recv, c->m->ch, &c->value));
-		if (c->recv.result != VOLT_CHAN_OK)
+		if (c->m->shape == SHAPE_SELECT) {
+			VOLT_AWAIT(f, cx, volt_select_wait(&c->sel));
+			st = c->sel.result;
+			if (st != VOLT_CHAN_OK) { /* that branch's channel closed and drained */
+				if (--c->open == 0)
+					break;
+				/* the branch index is the channel's while both are armed */
+				c->closed_branch = c->sel.ready;
+				consumer_arm_select(c);
+				continue;
+			}
+		} else if (!c->m->cap) {
+			VOLT_AWAIT(f, cx, volt_mpsc_recv(&c->qrecv, c->m->q, &c->value));
+			st = c->qrecv.result;
+		} else {
+			VOLT_AWAIT(f, cx, volt_chan_recv(&c->recv, c->m->ch, &c->value));
+			st = c->recv.result;
+		}
+		if (st != VOLT_CHAN_OK)
 			break; /* closed and drained */
 		if (c->n == c->m->got_cap) {
 			proto_note_err(&c->m->err, -EOVERFLOW);
@@ -569,15 +654,70 @@ static enum volt_poll consumer_poll(struct volt_future *f, struct volt_cx *cx)
 		c->m->got[c->idx][c->n++] = c->value;
 	}
 	c->m->got_n[c->idx] = c->n;
-	volt_chan_receiver_drop(c->m->ch);
+	if (c->m->cap) {
+		volt_chan_receiver_drop(c->m->ch);
+		if (c->m->ch2)
+			volt_chan_receiver_drop(c->m->ch2);
+	}
 	proto_latch_count_down(&c->m->done, 1);
 	VOLT_END(f);
 }
 
 static const struct volt_future_ops consumer_ops = { .poll = consumer_poll };
 
+/*
+ * seq: one task sends a channel's capacity of messages (or what is left),
+ * then receives them, until all are through; every operation completes
+ * without waiting. Its values land in got[0], in order.
+ */
+struct seq_task {
+	struct volt_future base;
+	struct mpmc_round *m;
+	uint64_t next, chunk, k;
+	uint64_t value;
+	struct volt_chan_send send;
+	struct volt_chan_recv recv;
+};
+
+static enum volt_poll seq_poll(struct volt_future *f, struct volt_cx *cx)
+{
+	struct seq_task *s = (struct seq_task *)f;
+	struct mpmc_round *m = s->m;
+
+	atomic_fetch_add_explicit(&m->polls, 1, memory_order_relaxed);
+	VOLT_BEGIN(f);
+	for (s->next = 0; s->next < m->messages; s->next += s->chunk) {
+		s->chunk = m->messages - s->next < m->cap ? m->messages - s->next : m->cap;
+		for (s->k = 0; s->k < s->chunk; s->k++) {
+			s->value = s->next + s->k;
+			VOLT_AWAIT(f, cx, volt_chan_send(&s->send, m->ch, &s->value));
+			if (s->send.result != VOLT_CHAN_OK)
+				goto broken;
+		}
+		for (s->k = 0; s->k < s->chunk; s->k++) {
+			VOLT_AWAIT(f, cx, volt_chan_recv(&s->recv, m->ch, &s->value));
+			if (s->recv.result != VOLT_CHAN_OK)
+				goto broken;
+			m->got[0][m->got_n[0]++] = s->value;
+		}
+	}
+	goto out;
+broken:
+	proto_note_err(&m->err, -EPIPE);
+out:
+	volt_chan_sender_drop(m->ch);
+	volt_chan_receiver_drop(m->ch);
+	proto_latch_count_down(&m->done, 1);
+	VOLT_END(f);
+}
+
+static const struct volt_future_ops seq_ops = { .poll = seq_poll };
+
 struct mpmc_run {
 	const char *buffer;
+	const char *metric;             /* mpmc_ns (--bench mpmc) or msg_ns (crossbeam) */
+	enum shape shape;
+	size_t cap;                     /* 0: unbounded */
 	unsigned long messages, reps, warmup;
 	uint8_t *seen;
 	int ret;
@@ -586,10 +726,10 @@ struct mpmc_run {
 /* Checks a round: every message exactly once, each producer's in order per consumer. */
 static int mpmc_check(struct mpmc_run *run, struct mpmc_round *m)
 {
-	uint64_t per = run->messages / MPMC_PRODUCERS, total = 0;
+	uint64_t per = run->messages / m->nprod, total = 0;
 
 	memset(run->seen, 0, run->messages);
-	for (unsigned c = 0; c < MPMC_CONSUMERS; c++) {
+	for (unsigned c = 0; c < m->ncons; c++) {
 		uint64_t last[MPMC_PRODUCERS];
 
 		memset(last, 0xff, sizeof last); /* none yet */
@@ -597,8 +737,8 @@ static int mpmc_check(struct mpmc_run *run, struct mpmc_round *m)
 			uint64_t v = m->got[c][i];
 
 			if (v >= run->messages || run->seen[v]) {
-				fprintf(stderr, "chan_bench: mpmc: value %llu received %s\n",
-					(unsigned long long)v,
+				fprintf(stderr, "chan_bench: %s: value %llu received %s\n",
+					shape_names[m->shape], (unsigned long long)v,
 					v >= run->messages ? "but never sent" : "twice");
 				return -1;
 			}
@@ -607,9 +747,10 @@ static int mpmc_check(struct mpmc_run *run, struct mpmc_round *m)
 			uint64_t p = v / per;
 
 			if (last[p] != UINT64_MAX && v < last[p]) {
-				fprintf(stderr, "chan_bench: mpmc: consumer %u got %llu after %llu "
-					"(producer %llu out of order)\n", c, (unsigned long long)v,
-					(unsigned long long)last[p], (unsigned long long)p);
+				fprintf(stderr, "chan_bench: %s: consumer %u got %llu after %llu "
+					"(producer %llu out of order)\n", shape_names[m->shape], c,
+					(unsigned long long)v, (unsigned long long)last[p],
+					(unsigned long long)p);
 				return -1;
 			}
 			last[p] = v;
@@ -617,22 +758,131 @@ static int mpmc_check(struct mpmc_run *run, struct mpmc_round *m)
 		total += m->got_n[c];
 	}
 	if (total != run->messages) {
-		fprintf(stderr, "chan_bench: mpmc: %llu messages received, %lu sent\n",
-			(unsigned long long)total, run->messages);
+		fprintf(stderr, "chan_bench: %s: %llu messages received, %lu sent\n",
+			shape_names[m->shape], (unsigned long long)total, run->messages);
 		return -1;
 	}
 	return 0;
 }
 
+/* Makes the round's channels; the caller's handles are dropped once all are spawned. */
+static int round_channels(struct mpmc_run *run, struct mpmc_round *m)
+{
+	m->ch = m->ch2 = NULL;
+	m->q = NULL;
+	if (!run->cap) {
+		int err = volt_mpsc_new(sizeof(uint64_t), &m->q);
+
+		if (err)
+			fprintf(stderr, "chan_bench: volt_mpsc_new: %s\n", strerror(-err));
+		return err;
+	}
+	if (new_chan(run->buffer, run->cap, &m->ch))
+		return -1;
+	if (run->shape == SHAPE_SELECT && new_chan(run->buffer, run->cap, &m->ch2)) {
+		volt_chan_free(m->ch);
+		return -1;
+	}
+	return 0;
+}
+
+/* Spawns task k of the round (producers first, then consumers; seq: one task). */
+static int round_spawn(struct volt_rt *rt, struct mpmc_round *m, unsigned k)
+{
+	uint64_t per = m->messages / m->nprod;
+	int err;
+
+	if (m->shape == SHAPE_SEQ) {
+		struct seq_task s = { .base = VOLT_FUTURE_INIT(&seq_ops), .m = m };
+
+		volt_chan_sender_add(m->ch);
+		volt_chan_receiver_add(m->ch);
+		err = volt_spawn(rt, &s.base, sizeof s, NULL);
+		if (err) {
+			volt_chan_sender_drop(m->ch);
+			volt_chan_receiver_drop(m->ch);
+		}
+	} else if (k < m->nprod) {
+		struct producer p = { .base = VOLT_FUTURE_INIT(&producer_ops), .m = m,
+				      .ch = m->shape == SHAPE_SELECT && k % 2 ? m->ch2 : m->ch,
+				      .next = k * per, .end = (k + 1) * per };
+
+		if (p.ch)
+			volt_chan_sender_add(p.ch);
+		else
+			volt_mpsc_sender_add(m->q);
+		err = volt_spawn(rt, &p.base, sizeof p, NULL);
+		if (err && p.ch)
+			volt_chan_sender_drop(p.ch);
+		else if (err)
+			volt_mpsc_sender_drop(m->q);
+	} else {
+		struct consumer c = { .base = VOLT_FUTURE_INIT(&consumer_ops), .m = m,
+				      .idx = k - m->nprod };
+
+		if (m->ch) {
+			volt_chan_receiver_add(m->ch);
+			if (m->ch2)
+				volt_chan_receiver_add(m->ch2);
+		}
+		err = volt_spawn(rt, &c.base, sizeof c, NULL);
+		if (err && m->ch) {
+			volt_chan_receiver_drop(m->ch);
+			if (m->ch2)
+				volt_chan_receiver_drop(m->ch2);
+		}
+	}
+	return err;
+}
+
+/* The round's own handles: its senders are the producers' now. */
+static void round_drop_own(struct mpmc_round *m)
+{
+	if (m->q) {
+		volt_mpsc_sender_drop(m->q);
+		return;
+	}
+	volt_chan_sender_drop(m->ch);
+	volt_chan_receiver_drop(m->ch);
+	if (m->ch2) {
+		volt_chan_sender_drop(m->ch2);
+		volt_chan_receiver_drop(m->ch2);
+	}
+}
+
+static void round_close(struct mpmc_round *m)
+{
+	if (m->q)
+		volt_mpsc_close(m->q);
+	if (m->ch)
+		volt_chan_close(m->ch);
+	if (m->ch2)
+		volt_chan_close(m->ch2);
+}
+
+static void round_free(struct mpmc_round *m)
+{
+	if (m->q)
+		volt_mpsc_free(m->q);
+	if (m->ch)
+		volt_chan_free(m->ch);
+	if (m->ch2)
+		volt_chan_free(m->ch2);
+}
+
 static int mpmc(struct volt_rt *rt, void *arg)
 {
 	struct mpmc_run *run = arg;
-	struct mpmc_round m = { .done = PROTO_LATCH_INIT };
-	uint64_t per = run->messages / MPMC_PRODUCERS;
+	struct mpmc_round m = { .done = PROTO_LATCH_INIT, .shape = run->shape, .cap = run->cap,
+				.messages = run->messages };
+	unsigned tasks;
 	uint64_t polls = 0;
 
+	m.nprod = shape_prod[run->shape];
+	m.ncons = shape_cons[run->shape];
+	tasks = run->shape == SHAPE_SEQ ? 1 : m.nprod + m.ncons;
 	m.got_cap = run->messages;
-	for (unsigned c = 0; c < MPMC_CONSUMERS; c++) {
+	for (unsigned c = 0; c < m.ncons; c++) {
 		m.got[c] = malloc(run->messages * sizeof(uint64_t));
 		if (!m.got[c])
 			return run->ret = -ENOMEM;
@@ -643,57 +893,40 @@ static int mpmc(struct volt_rt *rt, void *arg)
 		return run->ret = -ENOMEM;
 
 	for (unsigned long rep = 0; rep < run->warmup + run->reps; rep++) {
-		int err;
+		int err = 0;
 
-		if (new_chan(run->buffer, MPMC_CAPACITY, &m.ch))
+		if (round_channels(run, &m))
 			return run->ret = -1;
 		atomic_store(&m.err, 0);
 		atomic_store(&m.polls, 0);
 		memset(m.got_n, 0, sizeof m.got_n);
-		proto_latch_arm(&m.done, MPMC_PRODUCERS + MPMC_CONSUMERS);
+		proto_latch_arm(&m.done, tasks);
 
 		uint64_t t0 = proto_now_ns();
 
-		for (unsigned k = 0; k < MPMC_PRODUCERS + MPMC_CONSUMERS; k++) {
-			if (k < MPMC_PRODUCERS) {
-				struct producer p = { .base = VOLT_FUTURE_INIT(&producer_ops), .m = &m,
-						      .next = k * per, .end = (k + 1) * per };
-
-				volt_chan_sender_add(m.ch);
-				err = volt_spawn(rt, &p.base, sizeof p, NULL);
-				if (err)
-					volt_chan_sender_drop(m.ch);
-			} else {
-				struct consumer c = { .base = VOLT_FUTURE_INIT(&consumer_ops), .m = &m,
-						      .idx = k - MPMC_PRODUCERS };
-
-				volt_chan_receiver_add(m.ch);
-				err = volt_spawn(rt, &c.base, sizeof c, NULL);
-				if (err)
-					volt_chan_receiver_drop(m.ch);
-			}
+		for (unsigned k = 0; k < tasks; k++) {
+			err = round_spawn(rt, &m, k);
 			if (err) {
-				fprintf(stderr, "chan_bench: mpmc: spawn: %s\n", strerror(-err));
-				volt_chan_close(m.ch);
-				proto_latch_count_down(&m.done, MPMC_PRODUCERS + MPMC_CONSUMERS - k);
+				fprintf(stderr, "chan_bench: %s: spawn: %s\n", shape_names[m.shape],
+					strerror(-err));
+				round_close(&m);
+				proto_latch_count_down(&m.done, tasks - k);
 				break;
 			}
 		}
-		/* The channel's own handles: its senders are the producers' now. */
-		volt_chan_sender_drop(m.ch);
-		volt_chan_receiver_drop(m.ch);
+		round_drop_own(&m);
 		if (proto_latch_wait_for(&m.done, MPMC_TIMEOUT_S)) {
-			fprintf(stderr, "chan_bench: mpmc: round unfinished after %d s\n",
-				MPMC_TIMEOUT_S);
+			fprintf(stderr, "chan_bench: %s: round unfinished after %d s\n",
+				shape_names[m.shape], MPMC_TIMEOUT_S);
 			exit(3); /* tasks still use the channel: no clean way out */
 		}
 
 		uint64_t t1 = proto_now_ns();
 
-		volt_chan_free(m.ch);
-		err = atomic_load(&m.err);
+		round_free(&m);
+		err = err ? err : atomic_load(&m.err);
 		if (err) {
-			fprintf(stderr, "chan_bench: mpmc: %s\n", strerror(-err));
+			fprintf(stderr, "chan_bench: %s: %s\n", shape_names[m.shape], strerror(-err));
 			return run->ret = -1;
 		}
 		if (mpmc_check(run, &m))
@@ -706,18 +939,19 @@ static int mpmc(struct volt_rt *rt, void *arg)
 		double ns = (double)(t1 - t0) / (double)run->messages;
 
 		if (result_mode)
-			proto_result(n, "mpmc_ns", ns, "ns");
+			proto_result(n, run->metric, ns, "ns");
 		else
-			printf("rep %lu: mpmc %d x %d, capacity %d, %lu messages: %.1f ns/message\n",
-			       n, MPMC_PRODUCERS, MPMC_CONSUMERS, MPMC_CAPACITY, run->messages, ns);
+			printf("rep %lu: %s %u x %u, capacity %zu%s, %lu messages: %.1f ns/message\n",
+			       n, shape_names[m.shape], m.nprod, m.ncons, run->cap,
+			       run->cap ? "" : " (unbounded)", run->messages, ns);
 		fflush(stdout);
 	}
-	printf("# mpmc: buffer %s, %lu messages per round, checked (each once, FIFO per producer); "
-	       "%.3f suspensions per message (task polls beyond each task's first)\n",
-	       run->buffer ? run->buffer : "vyukov (default)", run->messages,
-	       ((double)polls / (double)run->reps - (MPMC_PRODUCERS + MPMC_CONSUMERS)) /
-		       (double)run->messages);
-	for (unsigned c = 0; c < MPMC_CONSUMERS; c++)
+	printf("# %s: %s, capacity %zu%s, %lu messages per round, checked (each once, FIFO per "
+	       "producer); %.3f suspensions per message (task polls beyond each task's first)\n",
+	       shape_names[m.shape], run->cap ? (run->buffer ? run->buffer : "vyukov (default)") :
+	       "volt_mpsc", run->cap, run->cap ? "" : " (unbounded)", run->messages,
+	       ((double)polls / (double)run->reps - tasks) / (double)run->messages);
+	for (unsigned c = 0; c < m.ncons; c++)
 		free(m.got[c]);
 	free(run->seen);
 	return 0;
@@ -727,17 +961,18 @@ static int mpmc(struct volt_rt *rt, void *arg)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: chan_bench --bench tier2|mpmc [--buffer vyukov|locked] [--reps N]\n"
-			"                  [--warmup N] [--workers N] [--ops N] [--messages N]\n"
-			"                  [--result]\n");
+	fprintf(stderr, "usage: chan_bench --bench tier2|mpmc|crossbeam [--buffer vyukov|locked]\n"
+			"                  [--shape seq|spsc|mpsc|mpmc|select] [--cap N|unbounded]\n"
+			"                  [--reps N] [--warmup N] [--workers N] [--ops N]\n"
+			"                  [--messages N] [--result]\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
 	unsigned long reps = 5, warmup = 1, workers = 0, ops = DEFAULT_OPS,
-		      messages = DEFAULT_MESSAGES;
-	const char *bench = NULL, *buffer = NULL;
+		      messages = DEFAULT_MESSAGES, cap = MPMC_CAPACITY;
+	const char *bench = NULL, *buffer = NULL, *shape = "mpmc", *cap_arg = NULL;
 	const struct proto_opt opts[] = {
 		{ "--reps", &reps, 1, 1000 },
 		{ "--warmup", &warmup, 0, 100 },
@@ -746,6 +981,7 @@ int main(int argc, char **argv)
 		{ "--messages", &messages, MPMC_PRODUCERS, 100000000 },
 		{ NULL, NULL, 0, 0 },
 	};
+	struct mpmc_run run = { .metric = "mpmc_ns", .shape = SHAPE_MPMC };
 	bool bad = false;
 
 	for (int i = 1; i < argc && !bad; i++) {
@@ -755,6 +991,10 @@ int main(int argc, char **argv)
 			bench = argv[++i];
 		else if (!strcmp(argv[i], "--buffer") && i + 1 < argc)
 			buffer = argv[++i];
+		else if (!strcmp(argv[i], "--shape") && i + 1 < argc)
+			shape = argv[++i];
+		else if (!strcmp(argv[i], "--cap") && i + 1 < argc)
+			cap_arg = argv[++i];
 		else if (!proto_opt(argc, argv, &i, opts, &bad))
 			bad = true;
 	}
@@ -778,16 +1018,53 @@ int main(int argc, char **argv)
 	proto_malloc_setup();
 	if (!strcmp(bench, "tier2"))
 		return tier2(buffer, ops, reps, warmup);
-	if (strcmp(bench, "mpmc") || messages % MPMC_PRODUCERS)
+	if (!strcmp(bench, "crossbeam")) {
+		bool found = false;
+		char *end;
+
+		for (unsigned k = 0; k < sizeof shape_names / sizeof *shape_names; k++)
+			if (!strcmp(shape, shape_names[k])) {
+				run.shape = (enum shape)k;
+				found = true;
+			}
+		if (!found)
+			return usage();
+		run.metric = "msg_ns";
+		if (cap_arg && !strcmp(cap_arg, "unbounded")) {
+			cap = 0;
+		} else if (cap_arg) {
+			errno = 0;
+			cap = strtoul(cap_arg, &end, 10);
+			if (errno || end == cap_arg || *end || *cap_arg < '0' || *cap_arg > '9' ||
+			    cap > 100000000)
+				return usage();
+			if (!cap) {
+				fprintf(stderr, "chan_bench: capacity 0 (a rendezvous channel) is not "
+						"supported: volt_chan_new rejects it\n");
+				return 2;
+			}
+		}
+		if (!cap && run.shape != SHAPE_MPSC) {
+			fprintf(stderr, "chan_bench: an unbounded channel (volt/mpsc.h) has one "
+					"consumer: --cap unbounded is for --shape mpsc\n");
+			return 2;
+		}
+	} else if (strcmp(bench, "mpmc") || cap_arg || strcmp(shape, "mpmc")) {
+		return usage();
+	}
+	if (messages % MPMC_PRODUCERS)
 		return usage();
 
 	struct volt_config cfg;
-	struct mpmc_run run = { .buffer = buffer, .messages = messages, .reps = reps,
-				.warmup = warmup };
 	int ret = proto_config(&cfg, "chan_bench", workers, 2);
 
 	if (ret)
 		return ret;
+	run.buffer = buffer;
+	run.cap = cap;
+	run.messages = messages;
+	run.reps = reps;
+	run.warmup = warmup;
 	ret = proto_run(&cfg, mpmc, &run, "chan_bench");
 	return ret || run.ret ? 1 : 0;
 }

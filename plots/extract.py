@@ -49,7 +49,7 @@ FIGURE_NAMES = {
     "E7": "e7_fan_out",
     "E8": "e8_skew",
     "E9": "e9_tail_latency",
-    "E10": "e10_channels",
+    "E10": "e10_chan_crossbeam",
     "E11": "e11_tcp_echo",
     "E12": "e12_numa_steal",
     "E13": "e13_numa_policies",
@@ -101,6 +101,11 @@ SERIES_PARAM = {
     "E11_http": "driver",
     "E20_chan_tier2": "buffer",
     "E20_chan_mpmc": "buffer",
+    "E10_chan_seq": "buffer",
+    "E10_chan_spsc": "buffer",
+    "E10_chan_mpsc": "buffer",
+    "E10_chan_mpmc": "buffer",
+    "E10_chan_select": "buffer",
 }
 # Within a figure, these ids come first, in this order; the rest follow sorted.
 PANEL_ORDER = [
@@ -110,6 +115,7 @@ PANEL_ORDER = [
     "E4_chained_spawn",
     "E19_sync_uncontended", "E19_sync_contended",
     "E20_chan_tier2", "E20_chan_mpmc",
+    "E10_chan_seq", "E10_chan_spsc", "E10_chan_mpsc", "E10_chan_mpmc", "E10_chan_select",
     "E11_echo_128", "E11_echo_1024", "E11_http",
 ]
 # Figures the paper expects even before their data exists: a missing one is
@@ -135,6 +141,7 @@ METRIC_LABEL = {
     "roundtrip_ns": "try_send + try_recv (capacity 1)",
     "bytes_per_op": "bytes allocated per op",
     "mpmc_ns": "time per message (4 x 4 MPMC)",
+    "msg_ns": "time per message",
     "msgs_per_sec": "messages (HTTP: requests) per second",
     "p50_us": "p50 round-trip latency",
     "p99_us": "p99 round-trip latency",

@@ -140,12 +140,45 @@ def experiments(full):
                           reps=5 if full else 3, warmup=1)
         chan[0]["args"] = chan[0]["args"] + ["--buffer", "{buffer}"]
         ex += chan
+    ex += chan_crossbeam(full)
     ex += net_servers(full)
     ex += tail_latency(full)
     ex.append(entry("E16_task_cost", "what one task costs: stackless, fiber, thread",
                     X + "task_cost", ["--result", "--kind", "{kind}"],
                     {"kind": ["stackless", "fiber", "thread"]}, reps=3, warmup=1))
     return ex
+
+
+def chan_crossbeam(full):
+    """E10: crossbeam-channel's benchmark shapes (chan_bench --bench crossbeam).
+
+    One id per shape; cells over the capacity (`cap`) and, for Volt-C, the
+    channel buffer. Capacity 0 (a rendezvous channel) is left out: Volt-C's
+    and Tokio's bounded channels refuse it (Go's runs it by hand). Unbounded
+    only for mpsc: Volt-C's volt/mpsc.h has one consumer, Go has none.
+    A cell takes well under a second: the suite's repetitions (10 / 20)."""
+    caps = [1, 16, 1024] if full else [1, 1024]
+    out = []
+    for shape, title in (("seq", "one task: a capacity of sends, then as many receives"),
+                         ("spsc", "1 producer, 1 consumer"),
+                         ("mpsc", "4 producers, 1 consumer"),
+                         ("mpmc", "4 producers, 4 consumers"),
+                         ("select", "2 producers on 2 channels, 1 consumer selecting")):
+        eid = "E10_chan_" + shape
+        args = ["--result", "--bench", "crossbeam", "--shape", shape, "--cap", "{cap}"]
+        out.append(entry(eid, title, X + "chan_bench", args + ["--buffer", "{buffer}"],
+                         {"policy": ["ring"], "workers": [2], "buffer": ["vyukov", "locked"],
+                          "cap": caps}, baseline={"impl": "tokio"}))
+        if shape == "mpsc":
+            out.append(entry(eid, title, X + "chan_bench", args,
+                             {"policy": ["ring"], "workers": [2], "cap": ["unbounded"]},
+                             baseline={"impl": "tokio"}))
+        for impl in ("tokio", "go"):
+            c = caps + (["unbounded"] if shape == "mpsc" and impl == "tokio" else [])
+            out.append(entry(eid, title, PEER[impl] + "chan_bench",
+                             args + ["--workers", "{workers}"], {"workers": [2], "cap": c},
+                             impl=impl))
+    return out
 
 
 def net_servers(full):

@@ -2,7 +2,8 @@
 // (experiments/chan_bench.c), on Go's buffered channels, with the same
 // cases, constants, command line and output (the harness protocol).
 //
-//	chan_bench --bench tier2|mpmc [--reps N] [--warmup N] [--workers N]
+//	chan_bench --bench tier2|mpmc|crossbeam [--shape seq|spsc|mpsc|mpmc|select]
+//	           [--cap N] [--reps N] [--warmup N] [--workers N]
 //	           [--ops N] [--messages N] [--result]
 //
 // tier2: the main goroutine, --ops (100,000) operations per case, a fresh
@@ -18,6 +19,14 @@
 //     the heap, frees not subtracted) over the case's timed loop, over its
 //     operations; bytes_per_op: their sum. ReadMemStats stops the world, so
 //     it runs outside the timed loop.
+//
+// crossbeam (E10): the C program's shapes (seq, spsc, mpsc, mpmc, select)
+// on `chan uint64` of capacity --cap (default 1,024; 0 is Go's unbuffered,
+// rendezvous channel, refused for seq, whose one goroutine would block;
+// Go has no unbounded channel, so "unbounded" is refused), with the mpmc
+// round below generalised to the shape's producers and consumers; select is
+// a `select` over two channels, each fed by its own producer. msg_ns: the
+// time per message.
 //
 // mpmc: GOMAXPROCS = --workers (default 2); a channel of capacity 1,024, 4
 // producer goroutines and 4 consumer goroutines, --messages (100,000)
@@ -172,31 +181,103 @@ func tier2(ops, reps, warmup int, resultMode bool) {
 
 // -------------------------------------------------------------------- mpmc
 
-// mpmcRound runs one round; its elapsed time. got[c] is filled from empty.
-func mpmcRound(messages int, got [][]uint64) time.Duration {
-	per := messages / mpmcProducers
-	ch := make(chan uint64, mpmcCapacity)
-	var wg sync.WaitGroup
-	var left int32 = mpmcProducers // producers still sending: the last closes
+// The shapes (crossbeam's suite, E10): producers and consumers of each.
+var shapeNames = []string{"seq", "spsc", "mpsc", "mpmc", "select"}
+var shapeProd = []int{1, 1, mpmcProducers, mpmcProducers, 2}
+var shapeCons = []int{1, 1, 1, mpmcConsumers, 1}
 
-	wg.Add(mpmcProducers + mpmcConsumers)
+const (
+	shapeSeq = iota
+	shapeSpsc
+	shapeMpsc
+	shapeMpmc
+	shapeSelect
+)
+
+// mpmcRound runs one round of a shape on channels of capacity capacity; its
+// elapsed time. got[c] is filled from empty. seq: one goroutine sends
+// capacity messages (at least 1, or what is left) and receives them, until
+// all are through. select: producer p sends into channel p % 2, the one
+// consumer selects over both (a closed one set to nil).
+func mpmcRound(shape, capacity, messages int, got [][]uint64) time.Duration {
+	nprod, ncons := shapeProd[shape], shapeCons[shape]
+	per := messages / nprod
+	chs := []chan uint64{make(chan uint64, capacity)}
+	if shape == shapeSelect {
+		chs = append(chs, make(chan uint64, capacity))
+	}
+	var wg sync.WaitGroup
+	left := make([]int32, len(chs)) // producers still sending per channel: the last closes
+	for p := 0; p < nprod; p++ {
+		left[p%len(chs)]++
+	}
+
 	t0 := time.Now()
-	for p := 0; p < mpmcProducers; p++ {
+	if shape == shapeSeq {
+		wg.Add(1)
+		go func() {
+			ch, g := chs[0], got[0]
+			chunk := capacity
+			if chunk < 1 {
+				chunk = 1 // capacity 0 would block the one goroutine: not run
+			}
+			for next := 0; next < messages; next += chunk {
+				n := chunk
+				if messages-next < n {
+					n = messages - next
+				}
+				for k := 0; k < n; k++ {
+					ch <- uint64(next + k)
+				}
+				for k := 0; k < n; k++ {
+					g = append(g, <-ch)
+				}
+			}
+			got[0] = g
+			wg.Done()
+		}()
+		wg.Wait()
+		return time.Since(t0)
+	}
+	wg.Add(nprod + ncons)
+	for p := 0; p < nprod; p++ {
 		go func(p int) {
+			i := p % len(chs)
+			ch := chs[i]
 			for v := p * per; v < (p+1)*per; v++ {
 				ch <- uint64(v)
 			}
-			if atomic.AddInt32(&left, -1) == 0 {
+			if atomic.AddInt32(&left[i], -1) == 0 {
 				close(ch)
 			}
 			wg.Done()
 		}(p)
 	}
-	for c := 0; c < mpmcConsumers; c++ {
+	for c := 0; c < ncons; c++ {
 		go func(c int) {
 			g := got[c]
-			for v := range ch {
-				g = append(g, v)
+			if shape == shapeSelect {
+				a, b := chs[0], chs[1]
+				for a != nil || b != nil {
+					select {
+					case v, ok := <-a:
+						if !ok {
+							a = nil
+							continue
+						}
+						g = append(g, v)
+					case v, ok := <-b:
+						if !ok {
+							b = nil
+							continue
+						}
+						g = append(g, v)
+					}
+				}
+			} else {
+				for v := range chs[0] {
+					g = append(g, v)
+				}
 			}
 			got[c] = g
 			wg.Done()
@@ -207,8 +288,8 @@ func mpmcRound(messages int, got [][]uint64) time.Duration {
 }
 
 // mpmcCheck: every message exactly once; each producer's values in increasing order per consumer.
-func mpmcCheck(messages int, got [][]uint64, seen []bool) {
-	per := uint64(messages / mpmcProducers)
+func mpmcCheck(nprod, messages int, got [][]uint64, seen []bool) {
+	per := uint64(messages / nprod)
 	for i := range seen {
 		seen[i] = false
 	}
@@ -238,8 +319,8 @@ func mpmcCheck(messages int, got [][]uint64, seen []bool) {
 	}
 }
 
-func mpmc(messages, reps, warmup int, resultMode bool) {
-	got := make([][]uint64, mpmcConsumers)
+func mpmc(shape, capacity int, metric string, messages, reps, warmup int, resultMode bool) {
+	got := make([][]uint64, shapeCons[shape])
 	for c := range got {
 		got[c] = make([]uint64, messages) // resident
 	}
@@ -248,28 +329,29 @@ func mpmc(messages, reps, warmup int, resultMode bool) {
 		for c := range got {
 			got[c] = got[c][:0]
 		}
-		d := mpmcRound(messages, got)
-		mpmcCheck(messages, got, seen)
+		d := mpmcRound(shape, capacity, messages, got)
+		mpmcCheck(shapeProd[shape], messages, got, seen)
 		if rep < warmup {
 			continue
 		}
 		n := rep - warmup + firstRep
 		perMsg := float64(d.Nanoseconds()) / float64(messages)
 		if resultMode {
-			result(n, "mpmc_ns", perMsg, "ns")
+			result(n, metric, perMsg, "ns")
 		} else {
-			fmt.Printf("rep %d: mpmc %d x %d, capacity %d, %d messages: %.1f ns/message\n",
-				n, mpmcProducers, mpmcConsumers, mpmcCapacity, messages, perMsg)
+			fmt.Printf("rep %d: %s %d x %d, capacity %d, %d messages: %.1f ns/message\n",
+				n, shapeNames[shape], shapeProd[shape], shapeCons[shape], capacity, messages, perMsg)
 		}
 	}
-	fmt.Printf("# mpmc: Go buffered channel, %d messages per round, checked (each once, FIFO "+
-		"per producer)\n", messages)
+	fmt.Printf("# %s: Go channel of capacity %d, %d messages per round, checked (each once, FIFO "+
+		"per producer)\n", shapeNames[shape], capacity, messages)
 }
 
 // ------------------------------------------------------------------- main
 
 func usage() {
-	fmt.Fprint(os.Stderr, "usage: chan_bench --bench tier2|mpmc [--reps N] [--warmup N] [--workers N]\n"+
+	fmt.Fprint(os.Stderr, "usage: chan_bench --bench tier2|mpmc|crossbeam [--shape seq|spsc|mpsc|mpmc|select]\n"+
+		"                  [--cap N] [--reps N] [--warmup N] [--workers N]\n"+
 		"                  [--ops N] [--messages N] [--result]\n")
 	os.Exit(2)
 }
@@ -293,7 +375,7 @@ func countArg(args []string, i int, min, max uint64) int {
 func main() {
 	reps, warmup, workers := defaultReps, defaultWarmup, defaultWorkers
 	ops, messages := defaultOps, defaultMessages
-	bench := ""
+	bench, shapeArg, capArg := "", "mpmc", ""
 	resultMode := false
 	args := os.Args
 	for i := 1; i < len(args); i++ {
@@ -303,6 +385,10 @@ func main() {
 			continue
 		case args[i] == "--bench" && i+1 < len(args):
 			bench = args[i+1]
+		case args[i] == "--shape" && i+1 < len(args):
+			shapeArg = args[i+1]
+		case args[i] == "--cap" && i+1 < len(args):
+			capArg = args[i+1]
 		case args[i] == "--reps":
 			reps = countArg(args, i, 1, 1000)
 		case args[i] == "--warmup":
@@ -322,8 +408,26 @@ func main() {
 	switch {
 	case bench == "tier2":
 		tier2(ops, reps, warmup, resultMode)
-	case bench == "mpmc" && messages%mpmcProducers == 0:
-		mpmc(messages, reps, warmup, resultMode)
+	case bench == "mpmc" && messages%mpmcProducers == 0 && capArg == "" && shapeArg == "mpmc":
+		mpmc(shapeMpmc, mpmcCapacity, "mpmc_ns", messages, reps, warmup, resultMode)
+	case bench == "crossbeam" && messages%mpmcProducers == 0:
+		shape := -1
+		for k, name := range shapeNames {
+			if name == shapeArg {
+				shape = k
+			}
+		}
+		capacity := mpmcCapacity
+		if capArg == "unbounded" {
+			fmt.Fprintln(os.Stderr, "chan_bench: Go has no unbounded channel")
+			os.Exit(2)
+		} else if capArg != "" {
+			capacity = countArg([]string{"", capArg}, 0, 0, 100000000)
+		}
+		if shape < 0 || (shape == shapeSeq && capacity == 0) {
+			usage()
+		}
+		mpmc(shape, capacity, "msg_ns", messages, reps, warmup, resultMode)
 	default:
 		usage()
 	}

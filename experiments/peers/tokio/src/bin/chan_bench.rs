@@ -2,7 +2,8 @@
 //! experiments/chan_bench.c's cases, constants, command line and output
 //! (the harness protocol), with `tokio::sync::mpsc`.
 //!
-//!     chan_bench --bench tier2|mpmc [--reps N] [--warmup N] [--workers N]
+//!     chan_bench --bench tier2|mpmc|crossbeam [--shape seq|spsc|mpsc|mpmc|select]
+//!                [--cap N|unbounded] [--reps N] [--warmup N] [--workers N]
 //!                [--ops N] [--messages N] [--result]
 //!
 //! tier2: the main thread, no runtime (tokio::sync needs none), --ops
@@ -51,6 +52,18 @@
 //! exactly once, each producer's values in increasing order per consumer.
 //! A '#' line gives the tasks' suspensions per message (each task wrapped
 //! in a poll counter, as in sync_bench).
+//!
+//! crossbeam (E10): the C program's shapes (seq, spsc, mpsc, mpmc, select)
+//! with the mpmc round above generalised to each shape's producers and
+//! consumers, on `mpsc::channel(--cap)` (default 1,024) or, with --cap
+//! unbounded, `mpsc::unbounded_channel` (one code path: the Tx/Rx enums).
+//! Capacity 0 (crossbeam's rendezvous channel) does not exist in Tokio and
+//! is refused. One consumer receives without a lock; mpmc's 4 share the
+//! receiver under a Mutex as above; select polls both receivers of its two
+//! channels (each fed by one producer) in alternating order, a closed one
+//! dropped (a hand-written `select!`: the macros feature is not built).
+//! seq: one task sends --cap messages and receives them, until all are
+//! through. msg_ns: the time per message.
 //!
 //! Without --result a line per repetition is printed instead. A failed
 //! check prints what differed and exits 1.
@@ -355,56 +368,204 @@ impl<F: Future> Future for Counted<F> {
     }
 }
 
-/// One round; the elapsed ns, and the consumers' buffers handed back.
+/// The shapes (crossbeam's suite, E10): names, producers, consumers.
+const SHAPES: [(&str, u64, u64); 5] = [
+    ("seq", 1, 1),
+    ("spsc", 1, 1),
+    ("mpsc", MPMC_PRODUCERS, 1),
+    ("mpmc", MPMC_PRODUCERS, MPMC_CONSUMERS),
+    ("select", 2, 1),
+];
+const SHAPE_SEQ: usize = 0;
+const SHAPE_SELECT: usize = 4;
+
+/// A sender of either channel: bounded (`mpsc::channel`) or unbounded.
+#[derive(Clone)]
+enum Tx {
+    Bounded(mpsc::Sender<u64>),
+    Unbounded(mpsc::UnboundedSender<u64>),
+}
+
+impl Tx {
+    async fn send(&self, v: u64) -> bool {
+        match self {
+            Tx::Bounded(t) => t.send(v).await.is_ok(),
+            Tx::Unbounded(t) => t.send(v).is_ok(),
+        }
+    }
+}
+
+/// The matching receiver.
+enum Rx {
+    Bounded(mpsc::Receiver<u64>),
+    Unbounded(mpsc::UnboundedReceiver<u64>),
+}
+
+impl Rx {
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<u64>> {
+        match self {
+            Rx::Bounded(r) => r.poll_recv(cx),
+            Rx::Unbounded(r) => r.poll_recv(cx),
+        }
+    }
+    async fn recv(&mut self) -> Option<u64> {
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+}
+
+/// A channel of capacity cap, 0 meaning unbounded.
+fn channel(cap: u64) -> (Tx, Rx) {
+    if cap == 0 {
+        let (t, r) = mpsc::unbounded_channel();
+        (Tx::Unbounded(t), Rx::Unbounded(r))
+    } else {
+        let (t, r) = mpsc::channel(cap as usize);
+        (Tx::Bounded(t), Rx::Bounded(r))
+    }
+}
+
+/// The next message of either receiver (both: a poll of each, the first
+/// ready wins, alternating which goes first; a closed one is dropped), or
+/// None once both are closed and drained.
+async fn select_recv(a: &mut Option<Rx>, b: &mut Option<Rx>, turn: &mut bool) -> Option<u64> {
+    std::future::poll_fn(|cx| loop {
+        *turn = !*turn;
+        let mut pending = false;
+        for k in 0..2 {
+            let slot = if (k == 0) == *turn { &mut *a } else { &mut *b };
+            if let Some(r) = slot.as_mut() {
+                match r.poll_recv(cx) {
+                    Poll::Ready(Some(v)) => return Poll::Ready(Some(v)),
+                    Poll::Ready(None) => *slot = None,
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            return Poll::Pending;
+        }
+        if a.is_none() && b.is_none() {
+            return Poll::Ready(None);
+        }
+    })
+    .await
+}
+
+/// One round of a shape; the elapsed ns, and the consumers' buffers handed back.
 fn mpmc_round(
     rt: &Runtime,
+    shape: usize,
+    cap: u64,
     messages: u64,
-    bufs: Vec<Vec<u64>>,
+    mut bufs: Vec<Vec<u64>>,
     polls: &Arc<AtomicU64>,
 ) -> (u64, Vec<Vec<u64>>) {
-    let per = messages / MPMC_PRODUCERS;
-    let (tx, rx) = mpsc::channel::<u64>(MPMC_CAPACITY);
-    let rx = Arc::new(Mutex::new(rx));
-    let mut producers = Vec::with_capacity(MPMC_PRODUCERS as usize);
-    let mut consumers = Vec::with_capacity(MPMC_CONSUMERS as usize);
+    let (_, nprod, ncons) = SHAPES[shape];
+    let per = messages / nprod;
+    let mut txs = Vec::new();
+    let mut rxs = Vec::new();
+    for _ in 0..if shape == SHAPE_SELECT { 2 } else { 1 } {
+        let (t, r) = channel(cap);
+        txs.push(t);
+        rxs.push(r);
+    }
+    let mut producers = Vec::with_capacity(nprod as usize);
+    let mut consumers = Vec::with_capacity(ncons as usize);
 
     let t0 = Instant::now();
-    for p in 0..MPMC_PRODUCERS {
-        let tx = tx.clone();
-        producers.push(rt.spawn(Counted {
-            f: async move {
-                for v in p * per..(p + 1) * per {
-                    if tx.send(v).await.is_err() {
-                        return false;
-                    }
-                }
-                true
-            },
-            polls: polls.clone(),
-        }));
-    }
-    drop(tx); // the producers' clones are the senders now
-    for mut got in bufs {
-        let rx = rx.clone();
+    if shape == SHAPE_SEQ {
+        // one task: a channel's capacity of sends, then as many receives
+        let (tx, mut rx, mut got) = (txs.pop().unwrap(), rxs.pop().unwrap(), bufs.pop().unwrap());
+        let chunk = cap.max(1);
         consumers.push(rt.spawn(Counted {
             f: async move {
-                loop {
-                    // the lock is held while recv() waits, released after each message
-                    let v = rx.lock().await.recv().await;
-                    match v {
-                        Some(v) => got.push(v),
-                        None => break,
+                let mut next = 0;
+                while next < messages {
+                    let n = chunk.min(messages - next);
+                    for k in 0..n {
+                        if !tx.send(next + k).await {
+                            fail("seq", "a send failed".to_string());
+                        }
                     }
+                    for _ in 0..n {
+                        match rx.recv().await {
+                            Some(v) => got.push(v),
+                            None => fail("seq", "the channel closed".to_string()),
+                        }
+                    }
+                    next += n;
                 }
                 got
             },
             polls: polls.clone(),
         }));
+    } else {
+        for p in 0..nprod {
+            let tx = txs[(p as usize) % txs.len()].clone();
+            producers.push(rt.spawn(Counted {
+                f: async move {
+                    for v in p * per..(p + 1) * per {
+                        if !tx.send(v).await {
+                            return false;
+                        }
+                    }
+                    true
+                },
+                polls: polls.clone(),
+            }));
+        }
+        txs.clear(); // the producers' clones are the senders now
+        if shape == SHAPE_SELECT {
+            let mut got = bufs.pop().unwrap();
+            let mut b = rxs.pop();
+            let mut a = rxs.pop();
+            consumers.push(rt.spawn(Counted {
+                f: async move {
+                    let mut turn = false;
+                    while let Some(v) = select_recv(&mut a, &mut b, &mut turn).await {
+                        got.push(v);
+                    }
+                    got
+                },
+                polls: polls.clone(),
+            }));
+        } else if ncons == 1 {
+            let mut got = bufs.pop().unwrap();
+            let mut rx = rxs.pop().unwrap();
+            consumers.push(rt.spawn(Counted {
+                f: async move {
+                    while let Some(v) = rx.recv().await {
+                        got.push(v);
+                    }
+                    got
+                },
+                polls: polls.clone(),
+            }));
+        } else {
+            let rx = Arc::new(Mutex::new(rxs.pop().unwrap()));
+            for mut got in bufs {
+                let rx = rx.clone();
+                consumers.push(rt.spawn(Counted {
+                    f: async move {
+                        loop {
+                            // the lock is held while recv() waits, released after each message
+                            let v = rx.lock().await.recv().await;
+                            match v {
+                                Some(v) => got.push(v),
+                                None => break,
+                            }
+                        }
+                        got
+                    },
+                    polls: polls.clone(),
+                }));
+            }
+        }
     }
     for h in producers {
         if !rt.block_on(h).expect("a producer panicked") {
             fail(
-                "mpmc",
+                SHAPES[shape].0,
                 "a send failed: the channel closed early".to_string(),
             );
         }
@@ -417,8 +578,8 @@ fn mpmc_round(
 }
 
 /// Every message exactly once; each producer's values in increasing order per consumer.
-fn mpmc_check(messages: u64, got: &[Vec<u64>], seen: &mut [u8]) {
-    let per = messages / MPMC_PRODUCERS;
+fn mpmc_check(nprod: u64, messages: u64, got: &[Vec<u64>], seen: &mut [u8]) {
+    let per = messages / nprod;
     seen.iter_mut().for_each(|s| *s = 0);
     let mut total = 0u64;
     for (c, g) in got.iter().enumerate() {
@@ -461,12 +622,23 @@ fn mpmc_check(messages: u64, got: &[Vec<u64>], seen: &mut [u8]) {
     }
 }
 
-fn mpmc(workers: u64, messages: u64, reps: u64, warmup: u64, result_mode: bool) {
+#[allow(clippy::too_many_arguments)]
+fn mpmc(
+    shape: usize,
+    cap: u64,
+    metric: &str,
+    workers: u64,
+    messages: u64,
+    reps: u64,
+    warmup: u64,
+    result_mode: bool,
+) {
+    let (name, nprod, ncons) = SHAPES[shape];
     let rt = Builder::new_multi_thread()
         .worker_threads(workers as usize)
         .build()
         .unwrap();
-    let mut bufs: Vec<Vec<u64>> = (0..MPMC_CONSUMERS)
+    let mut bufs: Vec<Vec<u64>> = (0..ncons)
         .map(|_| {
             let mut v = vec![0u64; messages as usize]; // resident
             v.clear();
@@ -479,8 +651,8 @@ fn mpmc(workers: u64, messages: u64, reps: u64, warmup: u64, result_mode: bool) 
 
     for rep in 0..warmup + reps {
         polls.store(0, Ordering::Relaxed);
-        let (ns, got) = mpmc_round(&rt, messages, bufs, &polls);
-        mpmc_check(messages, &got, &mut seen);
+        let (ns, got) = mpmc_round(&rt, shape, cap, messages, bufs, &polls);
+        mpmc_check(nprod, messages, &got, &mut seen);
         bufs = got
             .into_iter()
             .map(|mut v| {
@@ -495,21 +667,29 @@ fn mpmc(workers: u64, messages: u64, reps: u64, warmup: u64, result_mode: bool) 
         let n = rep - warmup + FIRST_REP;
         let per_msg = ns as f64 / messages as f64;
         if result_mode {
-            result(n, "mpmc_ns", per_msg, "ns");
+            result(n, metric, per_msg, "ns");
         } else {
             println!(
-                "rep {}: mpmc {} x {}, capacity {}, {} messages: {:.1} ns/message",
-                n, MPMC_PRODUCERS, MPMC_CONSUMERS, MPMC_CAPACITY, messages, per_msg
+                "rep {}: {} {} x {}, capacity {}, {} messages: {:.1} ns/message",
+                n, name, nprod, ncons, cap, messages, per_msg
             );
         }
     }
+    let tasks = if shape == SHAPE_SEQ { 1 } else { nprod + ncons };
     println!(
-        "# mpmc: tokio::sync::mpsc + Arc<tokio::sync::Mutex<Receiver>>, {} messages per round, \
+        "# {}: tokio::sync::mpsc{}{}, capacity {}, {} messages per round, \
          checked (each once, FIFO per producer); {:.3} suspensions per message (task polls \
          beyond each task's first)",
+        name,
+        if cap == 0 { " unbounded_channel" } else { "" },
+        if ncons > 1 {
+            " + Arc<tokio::sync::Mutex<Receiver>>"
+        } else {
+            ""
+        },
+        cap,
         messages,
-        (timed_polls as f64 / reps as f64 - (MPMC_PRODUCERS + MPMC_CONSUMERS) as f64)
-            / messages as f64
+        (timed_polls as f64 / reps as f64 - tasks as f64) / messages as f64
     );
 }
 
@@ -517,7 +697,8 @@ fn mpmc(workers: u64, messages: u64, reps: u64, warmup: u64, result_mode: bool) 
 
 fn usage() -> ! {
     eprintln!(
-        "usage: chan_bench --bench tier2|mpmc [--reps N] [--warmup N] [--workers N]\n\
+        "usage: chan_bench --bench tier2|mpmc|crossbeam [--shape seq|spsc|mpsc|mpmc|select]\n\
+         \x20                 [--cap N|unbounded] [--reps N] [--warmup N] [--workers N]\n\
          \x20                 [--ops N] [--messages N] [--result]"
     );
     exit(2);
@@ -539,6 +720,7 @@ fn main() {
     let (mut reps, mut warmup, mut workers) = (DEFAULT_REPS, DEFAULT_WARMUP, DEFAULT_WORKERS);
     let (mut ops, mut messages) = (DEFAULT_OPS, DEFAULT_MESSAGES);
     let mut bench = String::new();
+    let (mut shape_arg, mut cap_arg) = ("mpmc".to_string(), String::new());
     let mut result_mode = false;
     let mut i = 1;
     while i < args.len() {
@@ -550,6 +732,8 @@ fn main() {
                 continue;
             }
             "--bench" => bench = v.cloned().unwrap_or_else(|| usage()),
+            "--shape" => shape_arg = v.cloned().unwrap_or_else(|| usage()),
+            "--cap" => cap_arg = v.cloned().unwrap_or_else(|| usage()),
             "--reps" => reps = count_arg(v, 1, 1000),
             "--warmup" => warmup = count_arg(v, 0, 100),
             "--workers" => workers = count_arg(v, 1, MAX_WORKERS),
@@ -567,8 +751,45 @@ fn main() {
     }
     match bench.as_str() {
         "tier2" => tier2(ops, reps, warmup, result_mode),
-        "mpmc" if messages % MPMC_PRODUCERS == 0 => {
-            mpmc(workers, messages, reps, warmup, result_mode)
+        "mpmc" if messages % MPMC_PRODUCERS == 0 && cap_arg.is_empty() && shape_arg == "mpmc" => {
+            mpmc(
+                3,
+                MPMC_CAPACITY as u64,
+                "mpmc_ns",
+                workers,
+                messages,
+                reps,
+                warmup,
+                result_mode,
+            )
+        }
+        "crossbeam" if messages % MPMC_PRODUCERS == 0 => {
+            let shape = SHAPES
+                .iter()
+                .position(|s| s.0 == shape_arg)
+                .unwrap_or_else(|| usage());
+            let cap = match cap_arg.as_str() {
+                "" => MPMC_CAPACITY as u64,
+                "unbounded" => 0,
+                "0" => {
+                    eprintln!("chan_bench: tokio::sync::mpsc has no capacity 0 (rendezvous)");
+                    exit(2);
+                }
+                c => count_arg(Some(&c.to_string()), 1, 100_000_000),
+            };
+            if cap == 0 && shape == SHAPE_SEQ {
+                usage();
+            }
+            mpmc(
+                shape,
+                cap,
+                "msg_ns",
+                workers,
+                messages,
+                reps,
+                warmup,
+                result_mode,
+            )
         }
         _ => usage(),
     }
