@@ -217,11 +217,12 @@ static void *counts_runs(struct volt_rt *rt, void *arg)
 	return NULL;
 }
 
-static atomic_bool hold;
+static atomic_bool hold, holding;
 
 static void *holds_worker(void *arg)
 {
 	(void)arg;
+	atomic_store(&holding, true);
 	while (atomic_load(&hold))
 		;
 	return NULL;
@@ -237,6 +238,9 @@ VOLT_RT_TEST(fiber_cancel_before_first_run)
 	CHECK_OK(volt_rt_new(&cfg, &rt));
 	atomic_store(&hold, true);
 	CHECK_OK(volt_spawn_fn(rt, holds_worker, NULL, &blocker));
+	/* the one worker is held before the fiber is queued: under `sim` (a random
+	 * pick among runnable tasks) it could otherwise run the fiber first */
+	VT_WAIT_FOR(atomic_load(&holding));
 	CHECK_OK(volt_spawn_fiber(rt, counts_runs, NULL, 0, &j));
 	volt_join_cancel(j);
 	atomic_store(&hold, false);

@@ -89,6 +89,11 @@ def summarize(rows, baselines):
         s = dict(zip(COLUMNS + ("params", "metric", "unit"), key))
         s.update(stats.summarize(values))
         out[key] = s
+    # the parameters each implementation's cells of an experiment carry
+    keys = {}
+    for s in out.values():
+        names = {p.split("=", 1)[0] for p in s["params"].split(";") if p}
+        keys.setdefault((s["experiment"], s["impl"]), set()).update(names)
     for key, s in out.items():
         base = baselines.get(s["experiment"])
         s["baseline"], s["ratio"] = "", ""
@@ -100,7 +105,10 @@ def summarize(rows, baselines):
         if "impl" in base and "policy" not in base:
             want["policy"] = want["impl"] if want["impl"] != "volt" else want["policy"]
         if base.get("impl", "volt") != "volt":
-            want["params"] = ""  # a peer has no Volt-C knobs
+            # a peer has no Volt-C knobs: compare at the parameters it shares
+            peer = keys.get((s["experiment"], want["impl"]), set())
+            want["params"] = ";".join(p for p in s["params"].split(";")
+                                      if p and p.split("=", 1)[0] in peer)
         ref = out.get(tuple(want[c] for c in COLUMNS) + (want["params"], s["metric"], s["unit"]))
         if ref and ref["median"]:
             s["ratio"] = s["median"] / ref["median"]

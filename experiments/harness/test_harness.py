@@ -200,6 +200,21 @@ class Running(unittest.TestCase):
         for k in ("cpu_model", "cores", "hwloc_topology", "kernel", "git_revision"):
             self.assertIn(k, fp)
 
+    def test_ratio_to_a_peer_at_shared_parameters(self):
+        # the peer's cells carry `cap` too: Volt-C's ratio compares at the same cap
+        def row(impl, params, value):
+            r = dict.fromkeys(results.ROW, "")
+            r.update({"experiment": "E", "impl": impl, "policy": "ring" if impl == "volt"
+                      else impl, "workers": "2", "pin": "none", "topology": "real",
+                      "params": params, "metric": "ns", "unit": "ns", "value": value})
+            return r
+        rows = [row("volt", "buffer=a;cap=1", 30), row("volt", "buffer=a;cap=8", 10),
+                row("peer", "cap=1", 60), row("peer", "cap=8", 40)]
+        got = {r["params"]: r["ratio"] for r in results.summarize(rows, {"E": {"impl": "peer"}})
+               if r["impl"] == "volt"}
+        self.assertAlmostEqual(got["buffer=a;cap=1"], 0.5)
+        self.assertAlmostEqual(got["buffer=a;cap=8"], 0.25)
+
     def test_jobs_then_merge(self):
         path, s = write_suite(self.d, ["ring", "global"])
         out = os.path.join(self.d, "run")
