@@ -46,7 +46,7 @@
  * message: every writer receives it (or a lag in its place), shows nothing,
  * and checks whether its own stream is still open (volt_handle_fd).
  *
- * The accept loop and the options are those of echo_server.c; the default
+ * The accept loop and the options are examples/server.h's; the default
  * address is 127.0.0.1:7001.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -272,108 +272,62 @@ static void reader_drop(struct volt_future *f)
 
 static const struct volt_future_ops reader_ops = { .poll = reader_poll, .drop = reader_drop };
 
-/* ---- the accept loop */
+/* ---- a client's two tasks, started by the accept loop (examples/server.h) */
 
-struct server {
-	struct volt_future base;
-	struct volt_listener l;
-	struct volt_group *conns;
-	struct room *room;
-	unsigned long max_conns, accepted; /* max_conns 0: no limit */
-	uint64_t last_id;
-	struct volt_accept acc;
-	struct volt_stream s;  /* the connection just accepted */
-	struct volt_addr peer; /* and its address */
-};
+static uint64_t last_id; /* only the accept loop touches it */
 
 /* Starts the writer and the reader of the connection just accepted. */
-static void start_client(struct server *sv)
+static int start_client(struct volt_group *conns, struct volt_stream s,
+			const struct volt_addr *peer, void *arg)
 {
+	struct room *room = arg;
 	struct writer w = { .base = VOLT_FUTURE_INIT(&writer_ops) };
 	struct reader rd = { .base = VOLT_FUTURE_INIT(&reader_ops) };
-	int n = volt_addr_format(&sv->peer, rd.prefix, sizeof rd.prefix - 2);
+	int n = volt_addr_format(peer, rd.prefix, sizeof rd.prefix - 2);
+	int err;
 
 	if (n < 0)
 		n = snprintf(rd.prefix, sizeof rd.prefix - 2, "?");
 	memcpy(rd.prefix + n, ": ", 2);
 	rd.prefix_len = (size_t)n + 2;
-	w.room = rd.room = sv->room;
-	w.s = rd.s = sv->s;
-	w.id = rd.id = ++sv->last_id;
+	w.room = rd.room = room;
+	w.s = rd.s = s;
+	w.id = rd.id = ++last_id;
 	w.len = (size_t)snprintf(w.out, sizeof w.out, "*** connected as %.*s\n", n, rd.prefix);
 
 	/* Subscribed before the reader runs: it sees every line sent from now on. */
-	volt_broadcast_subscribe(sv->room->b, &w.rx);
-	if (volt_group_spawn(sv->conns, &w.base, sizeof w) != 0) {
+	volt_broadcast_subscribe(room->b, &w.rx);
+	err = volt_group_spawn(conns, &w.base, sizeof w);
+	if (err) {
 		volt_broadcast_unsubscribe(&w.rx);
-		(void)volt_stream_close(sv->s);
-	} else if (volt_group_spawn(sv->conns, &rd.base, sizeof rd) != 0) {
-		hang_up(sv->room, w.id, sv->s); /* the writer ends too */
+		(void)volt_stream_close(s);
+	} else if ((err = volt_group_spawn(conns, &rd.base, sizeof rd)) != 0) {
+		hang_up(room, w.id, s); /* the writer ends too */
 	}
+	return err;
 }
 
-static enum volt_poll server_poll(struct volt_future *f, struct volt_cx *cx)
-{
-	struct server *sv = (struct server *)f;
-	int err = 0;
-
-	VOLT_BEGIN(f);
-	while (!sv->max_conns || sv->accepted < sv->max_conns) {
-		VOLT_AWAIT(f, cx, volt_accept(&sv->acc, sv->l, &sv->s, &sv->peer));
-		err = (int)sv->acc.op.result;
-		if (err == -EBADF || err == -ECANCELED || err == -EINVAL)
-			break; /* the listener is gone */
-		if (err < 0) { /* this connection failed (-ECONNABORTED ...): go on */
-			err = 0;
-			continue;
-		}
-		sv->accepted++;
-		(void)volt_tcp_nodelay(sv->s, true);
-		start_client(sv);
-	}
-	(void)volt_listener_close(sv->l);
-	if (err)
-		fprintf(stderr, NAME ": accept: %s\n", volt_strerror(err));
-	VOLT_RETURN(f, cx, err ? 1 : 0);
-	VOLT_END(f);
-}
-
-static const struct volt_future_ops server_ops = { .poll = server_poll };
-
-/* ---- main: options, the runtime, the listener */
+/* ---- main: options, the runtime, the room */
 
 static int app(struct volt_rt *rt, void *arg)
 {
-	const struct server_opts *o = arg;
-	struct server sv = { .base = VOLT_FUTURE_INIT(&server_ops), .max_conns = o->max_conns };
-	struct volt_join *j;
-	void *out = (void *)1;
+	struct room *room = calloc(1, sizeof *room); /* about 300 KiB of message slots */
+	int status;
 
-	if (server_listen(rt, o, &sv.l))
-		return 1;
-	sv.room = calloc(1, sizeof *sv.room); /* about 300 KiB of message slots */
-	if (!sv.room || pthread_mutex_init(&sv.room->lock, NULL) != 0) {
-		free(sv.room);
-		(void)volt_listener_close(sv.l);
+	if (!room || pthread_mutex_init(&room->lock, NULL) != 0) {
+		free(room);
 		return 1;
 	}
-	if (volt_broadcast_new(HISTORY, &sv.room->b) != 0 || volt_group_new(rt, &sv.conns) != 0) {
-		volt_broadcast_free(sv.room->b);
-		pthread_mutex_destroy(&sv.room->lock);
-		free(sv.room);
-		(void)volt_listener_close(sv.l);
+	if (volt_broadcast_new(HISTORY, &room->b) != 0) {
+		pthread_mutex_destroy(&room->lock);
+		free(room);
 		return 1;
 	}
-	if (volt_spawn(rt, &sv.base, sizeof sv, &j) == 0)
-		volt_join_wait(j, &out); /* forever, unless --max-conns */
-	else
-		(void)volt_listener_close(sv.l);
-	volt_group_wait(sv.conns); /* the connections still open finish first */
-	volt_group_free(sv.conns);
-	volt_broadcast_free(sv.room->b); /* no task uses the room any more */
-	pthread_mutex_destroy(&sv.room->lock);
-	free(sv.room);
-	return (int)(intptr_t)out;
+	status = server_serve(rt, arg, start_client, room);
+	volt_broadcast_free(room->b); /* no task uses the room any more */
+	pthread_mutex_destroy(&room->lock);
+	free(room);
+	return status;
 }
 
 int main(int argc, char **argv)

@@ -75,71 +75,24 @@ static void conn_drop(struct volt_future *f)
 
 static const struct volt_future_ops conn_ops = { .poll = conn_poll, .drop = conn_drop };
 
-/* ---- the accept loop */
+/* ---- a connection's task, started by the accept loop (examples/server.h) */
 
-struct server {
-	struct volt_future base;
-	struct volt_listener l;
-	struct volt_group *conns;
-	unsigned long max_conns, accepted; /* max_conns 0: no limit */
-	struct volt_accept acc;
-	struct volt_stream s; /* the connection just accepted */
-};
-
-static enum volt_poll server_poll(struct volt_future *f, struct volt_cx *cx)
+static int spawn_conn(struct volt_group *conns, struct volt_stream s, const struct volt_addr *peer,
+		      void *arg)
 {
-	struct server *sv = (struct server *)f;
-	struct conn c;
-	int err = 0;
+	struct conn c = { .base = VOLT_FUTURE_INIT(&conn_ops), .s = s };
+	int err = volt_group_spawn(conns, &c.base, sizeof c);
 
-	VOLT_BEGIN(f);
-	while (!sv->max_conns || sv->accepted < sv->max_conns) {
-		VOLT_AWAIT(f, cx, volt_accept(&sv->acc, sv->l, &sv->s, NULL));
-		err = (int)sv->acc.op.result;
-		if (err == -EBADF || err == -ECANCELED || err == -EINVAL)
-			break; /* the listener is gone */
-		if (err < 0) { /* this connection failed (-ECONNABORTED ...): go on */
-			err = 0;
-			continue;
-		}
-		sv->accepted++;
-		(void)volt_tcp_nodelay(sv->s, true);
-		volt_future_init(&c.base, &conn_ops);
-		c.s = sv->s;
-		if (volt_group_spawn(sv->conns, &c.base, sizeof c) != 0)
-			(void)volt_stream_close(sv->s); /* out of memory: drop the client */
-	}
-	(void)volt_listener_close(sv->l);
+	(void)peer;
+	(void)arg;
 	if (err)
-		fprintf(stderr, NAME ": accept: %s\n", volt_strerror(err));
-	VOLT_RETURN(f, cx, err ? 1 : 0);
-	VOLT_END(f);
+		(void)volt_stream_close(s); /* out of memory: drop the client */
+	return err;
 }
-
-static const struct volt_future_ops server_ops = { .poll = server_poll };
-
-/* ---- main: options, the runtime, the listener */
 
 static int app(struct volt_rt *rt, void *arg)
 {
-	const struct server_opts *o = arg;
-	struct server sv = { .base = VOLT_FUTURE_INIT(&server_ops), .max_conns = o->max_conns };
-	struct volt_join *j;
-	void *out = (void *)1;
-
-	if (server_listen(rt, o, &sv.l))
-		return 1;
-	if (volt_group_new(rt, &sv.conns) != 0) {
-		(void)volt_listener_close(sv.l);
-		return 1;
-	}
-	if (volt_spawn(rt, &sv.base, sizeof sv, &j) == 0)
-		volt_join_wait(j, &out); /* forever, unless --max-conns */
-	else
-		(void)volt_listener_close(sv.l);
-	volt_group_wait(sv.conns); /* the connections still open finish first */
-	volt_group_free(sv.conns);
-	return (int)(intptr_t)out;
+	return server_serve(rt, arg, spawn_conn, NULL);
 }
 
 int main(int argc, char **argv)

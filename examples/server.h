@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * examples/server.h: what the three network examples (echo_server.c,
- * http_hello.c, chat_server.c) share: their options, the runtime they ask
- * for, and the listening socket with its one-line announcement.
+ * examples/server.h: what the network servers (examples/echo_server.c,
+ * http_hello.c, chat_server.c, graceful_shutdown.c, experiments/rpc_server.c)
+ * share: their options, the runtime they ask for, the listening socket with
+ * its one-line announcement, and the accept loop.
  *
  *	--addr HOST:PORT | --port P   where to listen (--port keeps the host)
  *	--driver auto|uring|epoll|sim I/O driver (default: VOLT_DRIVER, else auto);
@@ -54,6 +55,103 @@ static int server_listen(struct volt_rt *rt, const struct server_opts *o, struct
 	fprintf(stderr, "%s: listening on %s (driver %s, scheduler %s, %u worker%s)\n", o->name,
 		text, volt_rt_driver(rt), volt_rt_scheduler(rt), workers, workers == 1 ? "" : "s");
 	return 0;
+}
+
+/*
+ * The accept loop, a task: accepts until the listener is closed (or
+ * max_conns connections were accepted), turns TCP_NODELAY on and hands each
+ * connection to spawn(conns, stream, peer, arg), which owns the stream from
+ * then on (it closes it if it cannot start the connection's tasks). A
+ * failed accept of one connection (-ECONNABORTED, -EMFILE...) is skipped;
+ * the loop ends when the listener is gone. It closes the listener, and
+ * returns 0 (output (void *)0), or 1 after printing an unexpected error.
+ */
+typedef int (*server_spawn_fn)(struct volt_group *conns, struct volt_stream s,
+			       const struct volt_addr *peer, void *arg);
+
+struct server_acceptor {
+	struct volt_future base;
+	const char *name;
+	struct volt_listener l;
+	struct volt_group *conns;
+	server_spawn_fn spawn;
+	void *arg;
+	unsigned long max_conns, accepted; /* max_conns 0: no limit */
+	struct volt_accept acc;
+	struct volt_stream s;  /* the connection just accepted */
+	struct volt_addr peer; /* and its address */
+};
+
+static enum volt_poll server_acceptor_poll(struct volt_future *f, struct volt_cx *cx)
+{
+	struct server_acceptor *sa = (struct server_acceptor *)f;
+	int err = 0;
+
+	VOLT_BEGIN(f);
+	while (!sa->max_conns || sa->accepted < sa->max_conns) {
+		VOLT_AWAIT(f, cx, volt_accept(&sa->acc, sa->l, &sa->s, &sa->peer));
+		err = (int)sa->acc.op.result;
+		if (err == -EBADF || err == -ECANCELED || err == -EINVAL)
+			break; /* the listener is gone */
+		if (err < 0) { /* this connection failed (-ECONNABORTED ...): go on */
+			err = 0;
+			continue;
+		}
+		sa->accepted++;
+		(void)volt_tcp_nodelay(sa->s, true);
+		(void)sa->spawn(sa->conns, sa->s, &sa->peer, sa->arg);
+	}
+	(void)volt_listener_close(sa->l);
+	if (err == -EBADF || err == -ECANCELED)
+		err = 0; /* closed on purpose (a shutdown) */
+	if (err)
+		fprintf(stderr, "%s: accept: %s\n", sa->name, volt_strerror(err));
+	VOLT_RETURN(f, cx, err ? 1 : 0);
+	VOLT_END(f);
+}
+
+static const struct volt_future_ops server_acceptor_ops = { .poll = server_acceptor_poll };
+
+/* An acceptor on l for conns, ready to spawn (volt_spawn copies it). */
+static struct server_acceptor server_acceptor_make(const struct server_opts *o,
+						   struct volt_listener l,
+						   struct volt_group *conns, server_spawn_fn spawn,
+						   void *arg)
+{
+	struct server_acceptor sa = { .base = VOLT_FUTURE_INIT(&server_acceptor_ops),
+				      .name = o->name, .l = l, .conns = conns,
+				      .spawn = spawn, .arg = arg, .max_conns = o->max_conns };
+	return sa;
+}
+
+/*
+ * A whole server: listens, accepts (forever, or o->max_conns connections),
+ * then waits for the connections still open and returns the exit status
+ * (0, or 1 if it could not listen or accept).
+ */
+static int server_serve(struct volt_rt *rt, const struct server_opts *o, server_spawn_fn spawn,
+			void *arg)
+{
+	struct server_acceptor sa;
+	struct volt_listener l;
+	struct volt_group *conns;
+	struct volt_join *j;
+	void *out = (void *)1;
+
+	if (server_listen(rt, o, &l))
+		return 1;
+	if (volt_group_new(rt, &conns) != 0) {
+		(void)volt_listener_close(l);
+		return 1;
+	}
+	sa = server_acceptor_make(o, l, conns, spawn, arg);
+	if (volt_spawn(rt, &sa.base, sizeof sa, &j) == 0)
+		volt_join_wait(j, &out); /* forever, unless --max-conns */
+	else
+		(void)volt_listener_close(l);
+	volt_group_wait(conns); /* the connections still open finish first */
+	volt_group_free(conns);
+	return (int)(intptr_t)out;
 }
 
 static void server_usage(FILE *to, const char *name, const char *default_addr)

@@ -125,71 +125,28 @@ static void conn_drop(struct volt_future *f)
 
 static const struct volt_future_ops conn_ops = { .poll = conn_poll, .drop = conn_drop };
 
-/* ---- the accept loop (as examples/echo_server.c) */
+/* ---- a connection's task, started by the accept loop (examples/server.h) */
 
-struct server {
-	struct volt_future base;
-	struct volt_listener l;
-	struct volt_group *conns;
-	unsigned long max_conns, accepted; /* max_conns 0: no limit */
-	struct volt_accept acc;
-	struct volt_stream s;
-	struct conn *c; /* the template spawned for each connection */
-};
-
-static enum volt_poll server_poll(struct volt_future *f, struct volt_cx *cx)
+static int spawn_conn(struct volt_group *conns, struct volt_stream s, const struct volt_addr *peer,
+		      void *arg)
 {
-	struct server *sv = (struct server *)f;
-	int err = 0;
+	struct conn *c = arg; /* a template: too big for the stack of a future copied by value */
+	int err;
 
-	VOLT_BEGIN(f);
-	while (!sv->max_conns || sv->accepted < sv->max_conns) {
-		VOLT_AWAIT(f, cx, volt_accept(&sv->acc, sv->l, &sv->s, NULL));
-		err = (int)sv->acc.op.result;
-		if (err == -EBADF || err == -ECANCELED || err == -EINVAL)
-			break;
-		if (err < 0) {
-			err = 0;
-			continue;
-		}
-		sv->accepted++;
-		(void)volt_tcp_nodelay(sv->s, true);
-		volt_future_init(&sv->c->base, &conn_ops);
-		sv->c->s = sv->s;
-		if (volt_group_spawn(sv->conns, &sv->c->base, sizeof *sv->c) != 0)
-			(void)volt_stream_close(sv->s);
-	}
-	(void)volt_listener_close(sv->l);
+	(void)peer;
+	volt_future_init(&c->base, &conn_ops);
+	c->s = s;
+	err = volt_group_spawn(conns, &c->base, sizeof *c);
 	if (err)
-		fprintf(stderr, NAME ": accept: %s\n", volt_strerror(err));
-	VOLT_RETURN(f, cx, err ? 1 : 0);
-	VOLT_END(f);
+		(void)volt_stream_close(s);
+	return err;
 }
-
-static const struct volt_future_ops server_ops = { .poll = server_poll };
 
 static int app(struct volt_rt *rt, void *arg)
 {
-	const struct server_opts *o = arg;
-	static struct conn tmpl; /* too big for the stack of a future copied by value */
-	struct server sv = { .base = VOLT_FUTURE_INIT(&server_ops), .max_conns = o->max_conns,
-			     .c = &tmpl };
-	struct volt_join *j;
-	void *out = (void *)1;
+	static struct conn tmpl; /* only the accept loop touches it */
 
-	if (server_listen(rt, o, &sv.l))
-		return 1;
-	if (volt_group_new(rt, &sv.conns) != 0) {
-		(void)volt_listener_close(sv.l);
-		return 1;
-	}
-	if (volt_spawn(rt, &sv.base, sizeof sv, &j) == 0)
-		volt_join_wait(j, &out);
-	else
-		(void)volt_listener_close(sv.l);
-	volt_group_wait(sv.conns);
-	volt_group_free(sv.conns);
-	return (int)(intptr_t)out;
+	return server_serve(rt, arg, spawn_conn, &tmpl);
 }
 
 int main(int argc, char **argv)
