@@ -81,13 +81,9 @@ static int spawn_conn(struct volt_group *conns, struct volt_stream s, const stru
 		      void *arg)
 {
 	struct conn c = { .base = VOLT_FUTURE_INIT(&conn_ops), .s = s };
-	int err = volt_group_spawn(conns, &c.base, sizeof c);
 
-	(void)peer;
-	(void)arg;
-	if (err)
-		(void)volt_stream_close(s); /* out of memory: drop the client */
-	return err;
+	(void)peer, (void)arg;
+	return server_spawn(conns, s, &c.base, sizeof c);
 }
 
 static int app(struct volt_rt *rt, void *arg)

@@ -69,6 +69,17 @@ static int server_listen(struct volt_rt *rt, const struct server_opts *o, struct
 typedef int (*server_spawn_fn)(struct volt_group *conns, struct volt_stream s,
 			       const struct volt_addr *peer, void *arg);
 
+/* Spawns a connection's task (f, size bytes, copied) into conns; closes s if it cannot. */
+static inline int server_spawn(struct volt_group *conns, struct volt_stream s,
+			       const struct volt_future *f, size_t size)
+{
+	int err = volt_group_spawn(conns, f, size);
+
+	if (err)
+		(void)volt_stream_close(s); /* out of memory: drop the client */
+	return err;
+}
+
 struct server_acceptor {
 	struct volt_future base;
 	const char *name;
@@ -113,10 +124,10 @@ static enum volt_poll server_acceptor_poll(struct volt_future *f, struct volt_cx
 static const struct volt_future_ops server_acceptor_ops = { .poll = server_acceptor_poll };
 
 /* An acceptor on l for conns, ready to spawn (volt_spawn copies it). */
-static struct server_acceptor server_acceptor_make(const struct server_opts *o,
-						   struct volt_listener l,
-						   struct volt_group *conns, server_spawn_fn spawn,
-						   void *arg)
+static inline struct server_acceptor server_acceptor_make(const struct server_opts *o,
+							  struct volt_listener l,
+							  struct volt_group *conns,
+							  server_spawn_fn spawn, void *arg)
 {
 	struct server_acceptor sa = { .base = VOLT_FUTURE_INIT(&server_acceptor_ops),
 				      .name = o->name, .l = l, .conns = conns,
@@ -129,8 +140,8 @@ static struct server_acceptor server_acceptor_make(const struct server_opts *o,
  * then waits for the connections still open and returns the exit status
  * (0, or 1 if it could not listen or accept).
  */
-static int server_serve(struct volt_rt *rt, const struct server_opts *o, server_spawn_fn spawn,
-			void *arg)
+static inline int server_serve(struct volt_rt *rt, const struct server_opts *o,
+			       server_spawn_fn spawn, void *arg)
 {
 	struct server_acceptor sa;
 	struct volt_listener l;

@@ -131,15 +131,11 @@ static int spawn_conn(struct volt_group *conns, struct volt_stream s, const stru
 		      void *arg)
 {
 	struct conn *c = arg; /* a template: too big for the stack of a future copied by value */
-	int err;
 
 	(void)peer;
 	volt_future_init(&c->base, &conn_ops);
 	c->s = s;
-	err = volt_group_spawn(conns, &c->base, sizeof *c);
-	if (err)
-		(void)volt_stream_close(s);
-	return err;
+	return server_spawn(conns, s, &c->base, sizeof *c);
 }
 
 static int app(struct volt_rt *rt, void *arg)
