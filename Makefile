@@ -79,7 +79,7 @@ RESULTS ?= $(if $(wildcard results/quick/summary.csv),results/quick,results/refe
 
 # ------------------------------------------------------------------ sources
 
-LIB_SRC := $(wildcard core/*.c schedulers/*.c drivers/*.c primitives/*.c net/*.c core/*.S)
+LIB_SRC := $(wildcard core/*.c schedulers/*.c drivers/*.c primitives/*.c net/*.c io/*.c fs/*.c process/*.c core/*.S)
 TEST_SRC := $(wildcard tests/*.c)
 EXAMPLE_SRC := $(wildcard examples/*.c)
 EXPERIMENT_SRC := $(wildcard experiments/*.c)
@@ -185,7 +185,8 @@ $(eval $(call tree,chaos_tsan,$(B)/chaos-tsan,$(CC),$(VOLT_CFLAGS) $(WARNFLAGS) 
 	-fsanitize=thread -DVOLT_SANITIZE=1 $(EXTRA_CFLAGS)))
 CHAOS_SEEDS ?= 3
 CHAOS_TESTS ?= sched_queue policy_ spawn_join_many remote_spawn knob_ cancel wake chan_ mpsc_ \
-	oneshot_ sync_ shutdown_ broadcast_ watch_ select_ group_ blocking_ time_ join_ detach net_stream
+	oneshot_ sync_ shutdown_ broadcast_ watch_ select_ group_ blocking_ time_ join_ detach net_stream \
+	comb_
 CHAOS_BIN = $(if $(filter 1,$(CHAOS_TSAN)),$(chaos_tsan_TEST),$(chaos_TEST))
 # The teeth check (tests/chaos/teeth.sh): planted bugs built twice, with the
 # chaos points (build/chaos-mutant-NAME/) and without (build/plain-mutant-NAME/).

@@ -9,6 +9,7 @@
 #include "volt/blocking.h"
 #include "volt/broadcast.h"
 #include "volt/chan.h"
+#include "volt/combinators.h"
 #include "volt/common.h"
 #include "volt/config.h"
 #include "volt/coro.h"
