@@ -8,6 +8,7 @@
 
 #include "volt/blocking.h"
 #include "volt/broadcast.h"
+#include "volt/bufio.h"
 #include "volt/chan.h"
 #include "volt/combinators.h"
 #include "volt/common.h"
@@ -21,6 +22,7 @@
 #include "volt/net.h"
 #include "volt/oneshot.h"
 #include "volt/runtime.h"
+#include "volt/rw.h"
 #include "volt/select.h"
 #include "volt/sync.h"
 #include "volt/task.h"
