@@ -28,6 +28,7 @@
 #ifndef VOLT_DRIVERS_DRIVER_H
 #define VOLT_DRIVERS_DRIVER_H
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -45,7 +46,49 @@ enum volt__opcode {
 	VOLT__OP_WRITE,   /* send(2, MSG_NOSIGNAL) on a socket, write(2) otherwise */
 	VOLT__OP_RECVFROM,
 	VOLT__OP_SENDTO,
+	/*
+	 * Waits until the descriptor is ready for op->msg_flags (POLLIN or
+	 * POLLOUT): result 0, or -errno. For descriptors that only signal
+	 * readiness (a pidfd becomes readable when its child exits). The sim
+	 * driver answers -EOPNOTSUPP.
+	 */
+	VOLT__OP_POLL,
+	/*
+	 * Files (fs/). read(2)/write(2) at op->offset (pread/pwrite), or at
+	 * the file position when op->offset is -1; the looping form advances
+	 * the offset by op->done. fsync(2), or fdatasync(2) when op->msg_flags
+	 * holds VOLT__FSYNC_DATA. Native on uring; fs/ runs them on the blocking
+	 * pool under the other drivers (a regular file is always "ready").
+	 */
+	VOLT__OP_PREAD,
+	VOLT__OP_PWRITE,
+	VOLT__OP_FSYNC,
+	/*
+	 * Path operations (fs/, uring only: volt__uring_path_ops). No source:
+	 * op->source is NULL and op->buf points at a struct volt__path_args,
+	 * whose paths the driver copies into its record before it submits.
+	 * The result: a new descriptor (openat), or 0, or -errno.
+	 */
+	VOLT__OP_OPENAT,
+	VOLT__OP_STATX,
+	VOLT__OP_RENAMEAT,
+	VOLT__OP_UNLINKAT,
+	VOLT__OP_MKDIRAT,
 };
+
+/* The arguments of a path opcode, at op->buf. */
+struct volt__path_args {
+	const char *path;
+	const char *path2;   /* renameat's new name */
+	int flags;           /* openat's flags (O_CLOEXEC is added), unlinkat's AT_REMOVEDIR */
+	unsigned mode;       /* openat, mkdirat */
+	void *statx_out;     /* statx: a struct statx, filled when the task polls the completion */
+};
+
+/* The most path bytes (both paths with their NULs) a path opcode takes. */
+#define VOLT__PATH_ARGS_MAX 8192
+
+#define VOLT__FSYNC_DATA 0x1 /* VOLT__OP_FSYNC: fdatasync */
 
 /* op->flags bits (internal to drivers/ and net/). */
 #define VOLT__OPF_STARTED 0x1   /* first poll done (source referenced) */
@@ -57,13 +100,19 @@ enum volt__opcode {
 #define VOLT__READABLE 0x1u
 #define VOLT__WRITABLE 0x2u
 
-/* The direction whose readiness op waits for: READABLE (accept, read, recvfrom) or WRITABLE. */
+/*
+ * The direction whose readiness op waits for: READABLE (accept, read,
+ * recvfrom, pread, poll for POLLIN) or WRITABLE.
+ */
 static inline unsigned volt__op_dir(const struct volt_io_op *op)
 {
 	switch (op->opcode) {
+	case VOLT__OP_POLL:
+		return (op->msg_flags & POLLOUT) ? VOLT__WRITABLE : VOLT__READABLE;
 	case VOLT__OP_ACCEPT:
 	case VOLT__OP_READ:
 	case VOLT__OP_RECVFROM:
+	case VOLT__OP_PREAD:
 		return VOLT__READABLE;
 	default:
 		return VOLT__WRITABLE;
@@ -74,6 +123,7 @@ enum volt__source_kind {
 	VOLT__SRC_LISTENER = 1,
 	VOLT__SRC_STREAM,
 	VOLT__SRC_DGRAM,
+	VOLT__SRC_FILE, /* fs/: never attached to the driver (epoll refuses regular files) */
 };
 
 /*
@@ -161,6 +211,9 @@ const char *volt__driver_known(const char *name);
  * by every try form.
  */
 ssize_t volt__io_syscall(struct volt__source *s, struct volt_io_op *op);
+
+/* True if rt's uring driver can run the path opcodes (the kernel's probe said so). */
+bool volt__uring_path_ops(const struct volt__driver *d);
 
 /* Records -ECONNRESET on s (sticky), and returns res. */
 ssize_t volt__io_note_result(struct volt__source *s, ssize_t res);

@@ -366,6 +366,10 @@ static enum volt_poll sim_op_poll(struct volt__driver *d, struct volt_io_op *op,
 {
 	struct volt__source *s = op->source;
 
+	if (op->opcode >= VOLT__OP_POLL) { /* no pidfds or files in the world */
+		op->result = -EOPNOTSUPP;
+		return VOLT_READY;
+	}
 	for (;;) {
 		if (volt__source_closing(s)) {
 			op->result = -ECANCELED;

@@ -18,6 +18,11 @@
  * floor, which each table raises past its own generations when it is
  * freed, so a handle of a dead runtime never matches a slot of a later one
  * made at the same address.
+ *
+ * Files (fs/) are sources of kind VOLT__SRC_FILE: never attached to the
+ * driver (epoll refuses a regular file), and their descriptor is always a
+ * real one, closed with close(2) even when the runtime's system-call
+ * table is the simulation's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -95,6 +100,19 @@ static void give_back(struct volt__sources *t, uint32_t index)
 	t->free[t->nfree++] = index;
 }
 
+/*
+ * Closes s's descriptor: a socket through the runtime's table (the
+ * simulation's sockets live there), a file with close(2): it is always a
+ * real descriptor, whatever the driver.
+ */
+static void close_fd(struct volt__source *s)
+{
+	if (s->kind == VOLT__SRC_FILE)
+		(void)close(s->fd);
+	else
+		(void)VOLT__SYS(s->rt, close, s->fd);
+}
+
 int volt__source_open(struct volt_rt *rt, int fd, enum volt__source_kind kind,
 		      struct volt_handle *h)
 {
@@ -107,7 +125,10 @@ int volt__source_open(struct volt_rt *rt, int fd, enum volt__source_kind kind,
 	ret = take_slot(t, &index);
 	pthread_mutex_unlock(&t->lock);
 	if (ret) {
-		(void)VOLT__SYS(rt, close, fd);
+		if (kind == VOLT__SRC_FILE)
+			(void)close(fd);
+		else
+			(void)VOLT__SYS(rt, close, fd);
 		return ret;
 	}
 	struct volt__source *s = slot(t, index);
@@ -117,20 +138,21 @@ int volt__source_open(struct volt_rt *rt, int fd, enum volt__source_kind kind,
 	s->rt = rt;
 	s->fd = fd;
 	s->kind = (uint8_t)kind;
-	s->socket = VOLT__SYS(rt, getsockopt, fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
+	s->socket = kind != VOLT__SRC_FILE &&
+		    VOLT__SYS(rt, getsockopt, fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
 	atomic_init(&s->sticky, 0);
 	atomic_init(&s->ready, VOLT__READABLE | VOLT__WRITABLE); /* try the call first */
 	s->waiters[0] = s->waiters[1] = (struct volt_waitlist){ NULL, NULL };
 	s->reserve_fd = kind == VOLT__SRC_LISTENER ? open("/dev/null", O_RDONLY | O_CLOEXEC) : -1;
 	ret = pthread_mutex_init(&s->lock, NULL);
-	if (!ret)
-		ret = rt->io.ops->attach(rt->io.drv, s);
-	else
+	if (ret)
 		ret = -ret;
+	else if (kind != VOLT__SRC_FILE) /* epoll_ctl refuses a regular file: -EPERM */
+		ret = rt->io.ops->attach(rt->io.drv, s);
 	if (ret) {
 		if (s->reserve_fd >= 0)
 			close(s->reserve_fd);
-		(void)VOLT__SYS(rt, close, fd);
+		close_fd(s);
 		pthread_mutex_lock(&t->lock);
 		give_back(t, index);
 		pthread_mutex_unlock(&t->lock);
@@ -176,7 +198,7 @@ static void finish_close(struct volt__source *s)
 	/* relaxed: we hold the last reference; nobody else reads the slot */
 	uint32_t gen = volt__source_gen(volt__load(&s->state, RELAXED));
 
-	(void)VOLT__SYS(s->rt, close, s->fd);
+	close_fd(s);
 	if (s->reserve_fd >= 0)
 		close(s->reserve_fd);
 	s->fd = s->reserve_fd = -1;

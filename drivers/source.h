@@ -34,7 +34,8 @@ void volt__sources_fini(struct volt__sources *t);
 
 /*
  * Takes ownership of fd (non-blocking, close-on-exec), attaches it to rt's
- * driver and fills *h. On error fd is closed and -errno returned.
+ * driver (not a VOLT__SRC_FILE: fs/ never waits for a file's readiness)
+ * and fills *h. On error fd is closed and -errno returned.
  */
 int volt__source_open(struct volt_rt *rt, int fd, enum volt__source_kind kind,
 		      struct volt_handle *h);

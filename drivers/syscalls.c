@@ -4,9 +4,16 @@
  * shared by the epoll driver and every try form, made through the
  * runtime's table (drivers/sys.h). Errors come back as -errno; EINTR is
  * retried.
+ *
+ * VOLT__OP_POLL's check is poll(2) with a zero timeout (1: ready, 0:
+ * -EAGAIN); the file opcodes are plain calls (fs/ runs them on the
+ * blocking pool when the driver is not uring). These are not in the
+ * table: no fault shim or simulated world has files or pidfds.
  */
 #include <errno.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/rt.h"
 #include "drivers/driver.h"
@@ -30,6 +37,35 @@ static ssize_t do_connect(struct volt__source *s, struct volt_io_op *op)
 	if (err == EINPROGRESS || err == EALREADY)
 		return -EAGAIN;
 	return -err;
+}
+
+static ssize_t do_poll(struct volt__source *s, struct volt_io_op *op)
+{
+	struct pollfd p = { .fd = s->fd, .events = (short)op->msg_flags };
+	int n = poll(&p, 1, 0);
+
+	if (n < 0)
+		return -errno;
+	return n ? 0 : -EAGAIN;
+}
+
+static ssize_t do_file(struct volt__source *s, struct volt_io_op *op, char *buf, size_t len)
+{
+	off_t at = (off_t)(op->offset + (int64_t)op->done);
+	ssize_t n;
+
+	switch (op->opcode) {
+	case VOLT__OP_PREAD:
+		n = op->offset < 0 ? read(s->fd, buf, len) : pread(s->fd, buf, len, at);
+		break;
+	case VOLT__OP_PWRITE:
+		n = op->offset < 0 ? write(s->fd, buf, len) : pwrite(s->fd, buf, len, at);
+		break;
+	default: /* VOLT__OP_FSYNC */
+		n = (op->msg_flags & VOLT__FSYNC_DATA) ? fdatasync(s->fd) : fsync(s->fd);
+		break;
+	}
+	return n < 0 ? -errno : n;
 }
 
 static ssize_t once(struct volt__source *s, struct volt_io_op *op)
@@ -67,6 +103,12 @@ static ssize_t once(struct volt__source *s, struct volt_io_op *op)
 	case VOLT__OP_SENDTO:
 		return VOLT__SYS(s->rt, sendto, s->fd, buf, len, op->msg_flags | MSG_NOSIGNAL,
 				 op->addr ? &op->addr->u.sa : NULL, op->addr ? op->addr->len : 0);
+	case VOLT__OP_POLL:
+		return do_poll(s, op);
+	case VOLT__OP_PREAD:
+	case VOLT__OP_PWRITE:
+	case VOLT__OP_FSYNC:
+		return do_file(s, op, buf, len);
 	default:
 		return -EINVAL;
 	}

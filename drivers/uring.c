@@ -33,6 +33,20 @@
  * orphan's CQE is closed). The record also holds a reference on the source,
  * so the descriptor outlives every SQE that names it.
  *
+ * Files and readiness. VOLT__OP_PREAD/PWRITE (fs/) are IORING_OP_READ/
+ * WRITE at an offset (-1: the file position) through the same record and
+ * its buffer, so a dropped file read never writes into the caller's memory
+ * either (a read the kernel runs on its io-wq thread may not be
+ * cancellable: its CQE then finds an orphan, and the bytes go with it);
+ * VOLT__OP_FSYNC is IORING_OP_FSYNC. VOLT__OP_POLL is a one-shot POLL_ADD
+ * for op->msg_flags, its result 0 once revents says ready.
+ *
+ * Path operations (openat, statx, renameat, unlinkat, mkdirat: fs/, when
+ * the kernel's probe has them all) have no source: their record holds no
+ * reference, their paths are copied into its buffer (after room for the
+ * statx the kernel fills, copied out on completion like a read's bytes),
+ * and an orphaned openat's descriptor is closed like an accept's.
+ *
  * Cancelling. The drop's cancel is submitted at once, not batched like the
  * SQEs of new operations: until the kernel has it, the orphan's recv (or
  * accept) is still armed and would take bytes (a connection) that arrive
@@ -92,6 +106,7 @@
  * answers through them with the errors above and with short transfers.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <liburing.h>
 #include <poll.h>
@@ -108,6 +123,7 @@
 #define CQ_ENTRIES 16384
 #define REC_BUF 16384
 #define DGRAM_MAX 65536 /* a datagram is never cut below this */
+#define FILE_MAX (1u << 20) /* a file transfer's own buffer, at most */
 #define FREE_MAX 4096
 #define TAG_UNPARK 1ull
 #define TAG_CANCEL 2ull
@@ -157,8 +173,12 @@ struct rec {
 	struct iovec iov;
 	char *data;                 /* buf, or big */
 	char *big;                  /* a datagram larger than buf (malloc'd) */
-	char buf[REC_BUF];
+	_Alignas(max_align_t) char buf[REC_BUF]; /* a path op's statx first, then its paths */
 };
+
+#define PATHS_AT 512 /* where a path op's paths start in buf: after its struct statx */
+_Static_assert(sizeof(struct statx) <= PATHS_AT, "a statx fits before the paths");
+_Static_assert(PATHS_AT + VOLT__PATH_ARGS_MAX <= REC_BUF, "a path op's paths fit");
 
 struct volt__driver {
 	struct io_uring ring;
@@ -170,6 +190,7 @@ struct volt__driver {
 	bool unparked;      /* the last reap saw the wake-up's CQE (poll-role holder only) */
 	_Atomic uint32_t queued; /* SQEs prepared since the last submit: a hint for flush */
 	_Atomic bool refused;    /* a submission was left queued once: waits are bounded */
+	bool path_ops;           /* the kernel has every path opcode (openat ... mkdirat) */
 };
 
 static void rec_lock(struct rec *r)
@@ -308,8 +329,23 @@ static int uring_init(struct volt_rt *rt, struct volt__driver **out)
 		return -ENOSYS;
 	}
 	pthread_mutex_init(&d->sq_lock, NULL);
+	struct io_uring_probe *probe = io_uring_get_probe_ring(&d->ring);
+
+	if (probe) {
+		d->path_ops = io_uring_opcode_supported(probe, IORING_OP_OPENAT) &&
+			      io_uring_opcode_supported(probe, IORING_OP_STATX) &&
+			      io_uring_opcode_supported(probe, IORING_OP_RENAMEAT) &&
+			      io_uring_opcode_supported(probe, IORING_OP_UNLINKAT) &&
+			      io_uring_opcode_supported(probe, IORING_OP_MKDIRAT);
+		io_uring_free_probe(probe);
+	}
 	*out = d;
 	return 0;
+}
+
+bool volt__uring_path_ops(const struct volt__driver *d)
+{
+	return d->path_ops;
 }
 
 static int uring_attach(struct volt__driver *d, struct volt__source *s)
@@ -335,15 +371,58 @@ static void uring_cancel(struct volt__driver *d, struct volt__source *s)
 /*
  * The bytes of a datagram op that does not fit a record's buffer (start()
  * allocates them as r->big), or 0: a stream transfer may be short, a
- * datagram must not be cut.
+ * datagram must not be cut. A file transfer larger than the record's
+ * buffer gets one of its own too (up to FILE_MAX): a disk is best read in
+ * large pieces, and it stays the driver's like the record's.
  */
 static size_t big_len(const struct volt_io_op *op)
 {
 	size_t len = op->len - op->done;
 
-	if ((op->opcode != VOLT__OP_RECVFROM && op->opcode != VOLT__OP_SENDTO) || len <= REC_BUF)
+	if (len <= REC_BUF)
+		return 0;
+	if (op->opcode == VOLT__OP_PREAD || op->opcode == VOLT__OP_PWRITE)
+		return len > FILE_MAX ? FILE_MAX : len; /* fewer, larger file transfers */
+	if (op->opcode != VOLT__OP_RECVFROM && op->opcode != VOLT__OP_SENDTO)
 		return 0;
 	return len > DGRAM_MAX ? DGRAM_MAX : len;
+}
+
+/* A file transfer's offset: the file position (-1), or op's offset past what moved. */
+static uint64_t file_offset(const struct volt_io_op *op)
+{
+	return op->offset < 0 ? (uint64_t)-1 : (uint64_t)(op->offset + (int64_t)op->done);
+}
+
+/* A path op: its paths copied into the record (after room for a statx). */
+static void prep_path(struct rec *r, struct io_uring_sqe *sqe, const struct volt_io_op *op)
+{
+	const struct volt__path_args *a = op->buf;
+	char *p = r->buf + PATHS_AT, *p2 = p;
+	size_t n = strlen(a->path) + 1;
+
+	memcpy(p, a->path, n);
+	if (a->path2) {
+		p2 = p + n;
+		memcpy(p2, a->path2, strlen(a->path2) + 1);
+	}
+	switch (op->opcode) {
+	case VOLT__OP_OPENAT:
+		io_uring_prep_openat(sqe, AT_FDCWD, p, a->flags | O_CLOEXEC, a->mode);
+		break;
+	case VOLT__OP_STATX:
+		io_uring_prep_statx(sqe, AT_FDCWD, p, 0, STATX_BASIC_STATS, (struct statx *)r->buf);
+		break;
+	case VOLT__OP_RENAMEAT:
+		io_uring_prep_renameat(sqe, AT_FDCWD, p, AT_FDCWD, p2, 0);
+		break;
+	case VOLT__OP_UNLINKAT:
+		io_uring_prep_unlinkat(sqe, AT_FDCWD, p, a->flags);
+		break;
+	default: /* VOLT__OP_MKDIRAT */
+		io_uring_prep_mkdirat(sqe, AT_FDCWD, p, a->mode);
+		break;
+	}
 }
 
 /*
@@ -368,7 +447,7 @@ static void prep(struct volt__driver *d, struct rec *r, struct io_uring_sqe *sqe
 	if (hook) {
 		size_t want = len;
 
-		r->stand_in = hook(d, op->opcode, s->fd, &want);
+		r->stand_in = hook(d, op->opcode, s ? s->fd : -1, &want);
 		if ((op->opcode == VOLT__OP_READ || op->opcode == VOLT__OP_WRITE) && want >= 1 &&
 		    want < len)
 			len = want;
@@ -396,6 +475,27 @@ static void prep(struct volt__driver *d, struct rec *r, struct io_uring_sqe *sqe
 			io_uring_prep_send(sqe, s->fd, r->data, len, op->msg_flags | MSG_NOSIGNAL);
 		else
 			io_uring_prep_write(sqe, s->fd, r->data, (unsigned)len, (uint64_t)-1);
+		break;
+	case VOLT__OP_POLL:
+		io_uring_prep_poll_add(sqe, s->fd, (unsigned)op->msg_flags);
+		break;
+	case VOLT__OP_PREAD:
+		io_uring_prep_read(sqe, s->fd, r->data, (unsigned)len, file_offset(op));
+		break;
+	case VOLT__OP_PWRITE:
+		memcpy(r->data, (char *)op->buf + op->done, len);
+		io_uring_prep_write(sqe, s->fd, r->data, (unsigned)len, file_offset(op));
+		break;
+	case VOLT__OP_FSYNC:
+		io_uring_prep_fsync(sqe, s->fd,
+				    (op->msg_flags & VOLT__FSYNC_DATA) ? IORING_FSYNC_DATASYNC : 0);
+		break;
+	case VOLT__OP_OPENAT:
+	case VOLT__OP_STATX:
+	case VOLT__OP_RENAMEAT:
+	case VOLT__OP_UNLINKAT:
+	case VOLT__OP_MKDIRAT:
+		prep_path(r, sqe, op);
 		break;
 	case VOLT__OP_RECVFROM:
 	case VOLT__OP_SENDTO:
@@ -428,13 +528,13 @@ static enum volt_poll start(struct volt__driver *d, struct volt_io_op *op, struc
 	struct rec *r;
 
 	pthread_mutex_lock(&d->sq_lock);
-	if (volt__source_closing(op->source)) {
+	if (op->source && volt__source_closing(op->source)) {
 		pthread_mutex_unlock(&d->sq_lock);
 		op->result = -ECANCELED;
 		return VOLT_READY;
 	}
 	r = rec_new(d);
-	/* a datagram that needs `big` and cannot have it fails whole, never cut */
+	/* a datagram (or file transfer) that needs `big` and cannot have it fails whole */
 	if (r && big_len(op) && !(r->big = malloc(big_len(op)))) {
 		rec_free(d, r);
 		r = NULL;
@@ -448,8 +548,9 @@ static enum volt_poll start(struct volt__driver *d, struct volt_io_op *op, struc
 		return VOLT_READY;
 	}
 	r->op = op;
-	r->src = op->source;
-	volt__source_ref(r->src);
+	r->src = op->source; /* NULL: a path op */
+	if (r->src)
+		volt__source_ref(r->src);
 	r->waker = volt_waker_clone(&cx->waker);
 	prep(d, r, sqe, op);
 	op->pending = r;
@@ -467,8 +568,14 @@ static ssize_t finish(struct rec *r, struct volt_io_op *op)
 {
 	ssize_t res = r->res;
 
-	if (res > 0 && (op->opcode == VOLT__OP_READ || op->opcode == VOLT__OP_RECVFROM))
+	if (res > 0 && (op->opcode == VOLT__OP_READ || op->opcode == VOLT__OP_RECVFROM ||
+			op->opcode == VOLT__OP_PREAD))
 		memcpy((char *)op->buf + op->done, r->data, (size_t)res);
+	if (res > 0 && op->opcode == VOLT__OP_POLL)
+		res = 0; /* revents: ready */
+	if (res >= 0 && op->opcode == VOLT__OP_STATX)
+		memcpy(((const struct volt__path_args *)op->buf)->statx_out, r->buf,
+		       sizeof(struct statx));
 	if (res >= 0 && op->addr && op->opcode == VOLT__OP_ACCEPT) {
 		op->addr->u = r->addr.u;
 		op->addr->len = r->addrlen;
@@ -490,19 +597,12 @@ static bool retryable(struct rec *r)
 	if (r->retries >= RETRY_MAX)
 		return false;
 	return r->res == -EAGAIN || r->res == -EINTR ||
-	       (r->res == -ECANCELED && !volt__source_closing(r->src));
+	       (r->res == -ECANCELED && !(r->src && volt__source_closing(r->src)));
 }
 
-static short poll_mask(int opcode)
+static short poll_mask(const struct volt_io_op *op)
 {
-	switch (opcode) {
-	case VOLT__OP_ACCEPT:
-	case VOLT__OP_READ:
-	case VOLT__OP_RECVFROM:
-		return POLLIN;
-	default:
-		return POLLOUT;
-	}
+	return volt__op_dir(op) == VOLT__READABLE ? POLLIN : POLLOUT;
 }
 
 /*
@@ -514,10 +614,10 @@ static bool resubmit(struct volt__driver *d, struct rec *r, struct volt_io_op *o
 		     struct volt_cx *cx)
 {
 	struct io_uring_sqe *poll = NULL, *sqe = NULL;
-	bool wait = r->res == -EAGAIN;
+	bool wait = r->res == -EAGAIN && r->src; /* a path op has no descriptor to poll */
 
 	pthread_mutex_lock(&d->sq_lock);
-	if (volt__source_closing(op->source)) {
+	if (op->source && volt__source_closing(op->source)) {
 		pthread_mutex_unlock(&d->sq_lock);
 		r->res = -ECANCELED;
 		return false;
@@ -538,7 +638,7 @@ static bool resubmit(struct volt__driver *d, struct rec *r, struct volt_io_op *o
 		return false;
 	}
 	if (poll) {
-		io_uring_prep_poll_add(poll, r->src->fd, (unsigned)poll_mask(op->opcode));
+		io_uring_prep_poll_add(poll, r->src->fd, (unsigned)poll_mask(op));
 		poll->flags |= IOSQE_IO_LINK;
 		io_uring_sqe_set_data64(poll, (uint64_t)(uintptr_t)r | TAG_POLL);
 		r->polled = true;
@@ -575,9 +675,10 @@ static enum volt_poll uring_op_poll(struct volt__driver *d, struct volt_io_op *o
 	rec_unlock(r);
 	if (retryable(r) && resubmit(d, r, op, cx))
 		return VOLT_PENDING;
-	op->result = volt__io_note_result(r->src, finish(r, op));
+	op->result = r->src ? volt__io_note_result(r->src, finish(r, op)) : finish(r, op);
 	op->pending = NULL;
-	volt__source_put(r->src);
+	if (r->src)
+		volt__source_put(r->src);
 	pthread_mutex_lock(&d->sq_lock);
 	rec_free(d, r);
 	pthread_mutex_unlock(&d->sq_lock);
@@ -587,9 +688,10 @@ static enum volt_poll uring_op_poll(struct volt__driver *d, struct volt_io_op *o
 /* An orphan's CQE (or a completed record nobody will poll): let go of it. */
 static void release_orphan(struct volt__driver *d, struct rec *r)
 {
-	if (r->opcode == VOLT__OP_ACCEPT && r->res >= 0)
-		close(r->res);
-	volt__source_put(r->src);
+	if ((r->opcode == VOLT__OP_ACCEPT || r->opcode == VOLT__OP_OPENAT) && r->res >= 0)
+		close(r->res); /* a descriptor made for nobody */
+	if (r->src)
+		volt__source_put(r->src);
 	pthread_mutex_lock(&d->sq_lock);
 	rec_free(d, r);
 	pthread_mutex_unlock(&d->sq_lock);
@@ -665,7 +767,7 @@ static int complete(struct volt__driver *d, const struct io_uring_cqe *cqe)
 
 	KERNEL_HANDOFF_RECV(r);
 	if (hook)
-		hook(d, r->opcode, r->src->fd, r->stand_in, &res, &flags);
+		hook(d, r->opcode, r->src ? r->src->fd : -1, r->stand_in, &res, &flags);
 	/* a stand-in's result is never a count or a descriptor: at most a read's end */
 	if (r->stand_in && res >= 0 && (res > 0 || r->opcode != VOLT__OP_READ))
 		res = -EAGAIN;

@@ -15,6 +15,7 @@
 #include "volt/config.h"
 #include "volt/coro.h"
 #include "volt/fiber.h"
+#include "volt/fs.h"
 #include "volt/future.h"
 #include "volt/group.h"
 #include "volt/metrics.h"

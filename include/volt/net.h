@@ -178,6 +178,7 @@ struct volt_io_op {
 	void *pending;           /* internal: the driver's record while submitted */
 	struct volt_waiter waiter; /* internal: readiness wait (epoll) */
 	uint32_t tick;           /* internal: readiness tick seen (epoll) */
+	int64_t offset;          /* internal: files' pread/pwrite offset, -1 = the position */
 	ssize_t result;
 };
 
