@@ -162,7 +162,14 @@ static int spawn_thread(struct volt__blocking_pool *p)
 	if (!t)
 		return -ENOMEM;
 	t->pool = p;
+	/* pool threads inherit the subscribable signals blocked (volt/signal.h) */
+	sigset_t blocked, old_mask;
+
+	volt_signal_blockable(&blocked);
+	pthread_sigmask(SIG_BLOCK, &blocked, &old_mask);
 	int err = pthread_create(&t->tid, NULL, bthread_main, t);
+
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 
 	if (err) {
 		free(t);

@@ -190,6 +190,11 @@ int volt_rt_new(const struct volt_config *ucfg, struct volt_rt **out)
 		rt_destroy(rt, false);
 		return ret;
 	}
+	/* workers inherit the subscribable signals blocked (volt/signal.h) */
+	sigset_t blocked, old_mask;
+
+	volt_signal_blockable(&blocked);
+	pthread_sigmask(SIG_BLOCK, &blocked, &old_mask);
 	for (unsigned i = 0; i < n; i++) {
 		struct volt__worker *w = &rt->workers[i];
 
@@ -198,11 +203,13 @@ int volt_rt_new(const struct volt_config *ucfg, struct volt_rt **out)
 		atomic_init(&w->park, 0);
 		ret = -pthread_create(&w->thread, NULL, volt__worker_main, w);
 		if (ret) {
+			pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 			stop_workers(rt, i);
 			rt_destroy(rt, true);
 			return ret == -EAGAIN ? -EAGAIN : ret;
 		}
 	}
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	/* acquire: pairs with each worker's release once it is pinned */
 	for (uint32_t s; (s = volt__load(&rt->started, ACQUIRE)) < n;)
 		volt__futex_wait(&rt->started, s);

@@ -25,6 +25,8 @@
 #include "volt/runtime.h"
 #include "volt/rw.h"
 #include "volt/select.h"
+#include "volt/shutdown.h"
+#include "volt/signal.h"
 #include "volt/sync.h"
 #include "volt/task.h"
 #include "volt/time.h"
