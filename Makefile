@@ -235,7 +235,7 @@ $(LAB_BINS): $(lab_LIB) $(PUBLIC_HDRS) $(wildcard examples/*.h experiments/*.h) 
 
 # ------------------------------------------------------------------ targets
 
-.PHONY: all deps deps-san deps-clang deps-cross test test-tsan test-asan test-model test-harness \
+.PHONY: all test-os-examples deps deps-san deps-clang deps-cross test test-tsan test-asan test-model test-harness \
 	test-chaos test-chaos-teeth test-reliability \
 	test-context test-context-cross test-valgrind deps-valgrind warn-clang examples test-net-examples \
 	experiments compare deps-compare reproduce deps-repro plots paper test-paper deps-plots deps-paper \
@@ -274,13 +274,19 @@ $(LIB_LINKS): $(LIB_SO)
 	ln -sf $(notdir $<) $@
 
 TEST_SUITES := test-install test-model test-context test-harness test-paper test-net-examples \
-	test-sim test-migration test-docs test-lab
+	test-sim test-migration test-docs test-lab test-os-examples
 test: $(rel_TEST) $(TEST_SUITES) ## build and run the test suite and its suites (TESTARGS=filters)
 	$(call run_tests,rel)
 
 # The network examples end to end on loopback, each driver, ring and sim.
 test-net-examples: $(EXAMPLES) | deps ## run the echo, HTTP and chat examples against python3 and curl clients
 	@sh tests/net_examples.sh $(B)
+
+# The file, process and signal examples end to end: file_copy and pipeline
+# on each driver, graceful_shutdown stopped by SIGTERM and by SIGINT.
+test-os-examples: $(EXAMPLES) | deps ## run file_copy, pipeline and graceful_shutdown (SIGTERM, SIGINT) on each driver
+	@sh tests/os_examples.sh $(B)
+	@sh tests/graceful_shutdown.sh $(B)
 
 # The echo and chat examples, unchanged, in the deterministic simulation (the
 # sim driver's network with scripted peers and seeded faults, the sim policy,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * file_copy.c: copy a file with the runtime's file operations, showing a
  * progress line on stderr.

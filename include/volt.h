@@ -22,6 +22,7 @@
 #include "volt/mpsc.h"
 #include "volt/net.h"
 #include "volt/oneshot.h"
+#include "volt/process.h"
 #include "volt/runtime.h"
 #include "volt/rw.h"
 #include "volt/select.h"

@@ -10,6 +10,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,6 +20,22 @@
 #include "drivers/source.h"
 #include "io/rw_internal.h"
 #include "net/op.h"
+
+static void sigpipe_ignore(void)
+{
+	struct sigaction old, ign = { .sa_handler = SIG_IGN };
+
+	if (sigaction(SIGPIPE, NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
+	    old.sa_handler == SIG_DFL)
+		(void)sigaction(SIGPIPE, &ign, NULL);
+}
+
+void volt__sigpipe_ignore_once(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	(void)pthread_once(&once, sigpipe_ignore);
+}
 
 /* rt (or the current runtime) if it can hold kernel descriptors: 0, -EINVAL or -EOPNOTSUPP. */
 static int real_fd_runtime(struct volt_rt **rt)
@@ -39,6 +57,7 @@ int volt_pipe(struct volt_rt *rt, struct volt_stream *rd, struct volt_stream *wr
 	ret = real_fd_runtime(&rt);
 	if (ret)
 		return ret;
+	volt__sigpipe_ignore_once();
 	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC))
 		return -errno;
 	ret = volt__source_open(rt, fds[0], VOLT__SRC_STREAM, &rd->h);
@@ -76,5 +95,7 @@ int volt_stream_from_fd(struct volt_rt *rt, int fd, struct volt_stream *out)
 		return -errno;
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
 		return -errno;
+	if (!S_ISSOCK(st.st_mode))
+		volt__sigpipe_ignore_once();
 	return volt__source_open(rt, fd, VOLT__SRC_STREAM, &out->h);
 }

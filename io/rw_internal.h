@@ -11,4 +11,14 @@
 /* The runtime rw's blocking forms run their timeout on (ops->runtime), or NULL. */
 struct volt_rt *volt__rw_runtime(const struct volt_rw *rw);
 
+/*
+ * Once per process, before the first pipe (volt_pipe, an adopted pipe or
+ * tty, a child's stdin): SIGPIPE's disposition goes from SIG_DFL to
+ * SIG_IGN, as Rust's runtime does, so a write to a pipe whose reader is
+ * gone is -EPIPE instead of the end of the process (sockets never raise it:
+ * they are written with MSG_NOSIGNAL). A handler or SIG_IGN already set is
+ * left alone. Children get the default back (process/child.c).
+ */
+void volt__sigpipe_ignore_once(void);
+
 #endif /* VOLT_IO_RW_INTERNAL_H */

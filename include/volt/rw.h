@@ -99,6 +99,9 @@ VOLT_API struct volt_rw volt_rw_stream(struct volt_stream s);
  * (*rd reads, *wr writes; close each with volt_stream_close). rt NULL: the
  * current runtime. Returns 0, -EINVAL (no runtime, NULL out), -EOPNOTSUPP
  * on the `sim` driver (no real descriptors there), -EMFILE, -ENOMEM...
+ * The first pipe (made here, adopted below, or a child's stdio) sets
+ * SIGPIPE to SIG_IGN if it was SIG_DFL: a write whose reader is gone is
+ * then -EPIPE, not the end of the process (docs/streams.md).
  */
 VOLT_API int volt_pipe(struct volt_rt *rt, struct volt_stream *rd, struct volt_stream *wr);
 
