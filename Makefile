@@ -337,6 +337,11 @@ test-valgrind: $(EXAMPLES) | deps-valgrind ## run the examples under valgrind me
 	$(VALGRIND) $(B)/examples/ping_pong --pairs 2 --rounds 2000 >/dev/null
 	$(VALGRIND) $(B)/examples/fibers 300 >/dev/null
 	$(VALGRIND) $(B)/examples/timers --ticks 3 >/dev/null
+	head -c 200000 /dev/urandom > $(B)/valgrind-copy-src
+	$(VALGRIND) $(B)/examples/file_copy $(B)/valgrind-copy-src $(B)/valgrind-copy-dst
+	cmp $(B)/valgrind-copy-src $(B)/valgrind-copy-dst && rm -f $(B)/valgrind-copy-*
+	@# valgrind 3.19 does not know pidfd_open: this also runs the SIGCHLD path
+	$(VALGRIND) $(B)/examples/pipeline "seq 1 1000" "wc -l" >/dev/null
 	@sh tests/net_examples.sh $(B) --valgrind
 	@echo "test-valgrind: the examples run clean under memcheck"
 
