@@ -364,7 +364,50 @@ struct volt_future *volt_blocking_await(struct volt_blocking_future *bf, struct 
 	bf->h = h;
 	bf->output = NULL;
 	bf->result = 0;
+	bf->orphan_release = NULL;
 	return &bf->base;
+}
+
+/* ---- orphans: an await whose owner is gone frees itself when the job ends */
+
+static void orphan_wake(void *data)
+{
+	struct volt_blocking_future *bf = data;
+
+	bf->orphan_release(bf);
+}
+
+static void orphan_ignore(void *data)
+{
+	(void)data;
+}
+
+static void *orphan_clone(void *data)
+{
+	return data;
+}
+
+/*
+ * The pool takes one clone and consumes it with wake; it never wakes by
+ * reference, and drops it only in paths an orphaned job does not reach (a
+ * later poll, a detach, the last reference going without a wake).
+ */
+static const struct volt_waker_ops orphan_ops = {
+	.wake = orphan_wake,
+	.wake_by_ref = orphan_ignore,
+	.clone = orphan_clone,
+	.drop = orphan_ignore,
+};
+
+void volt__blocking_orphan(struct volt_blocking_future *bf, struct volt_rt *rt,
+			   void (*release)(struct volt_blocking_future *bf))
+{
+	struct volt_cx cx = { .waker = { &orphan_ops, bf }, .rt = rt };
+
+	bf->orphan_release = release;
+	if (volt_future_poll(&bf->base, &cx) == VOLT_READY)
+		release(bf);
+	/* else: the pool holds the orphan waker, whose wake calls release */
 }
 
 int volt_blocking_wait(struct volt_blocking *h, void **output)

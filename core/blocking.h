@@ -34,6 +34,17 @@ void volt__blocking_shutdown(struct volt__blocking_pool *p);
 /* True if a job is queued or running (the virtual clock holds meanwhile). */
 bool volt__blocking_busy(struct volt__blocking_pool *p);
 
+/*
+ * Lets go of bf, an await whose owner was dropped while the job may still
+ * run (a future of the library that keeps its job on the heap: net/resolve.c,
+ * fs/op.c). Polls bf once more with an "orphan" waker: if the job is done,
+ * release(bf) runs at once; otherwise the pool keeps the waker and its wake
+ * runs release(bf) when the job ends. bf must not move until then, and
+ * release must drop it (volt_future_drop) and free what holds it.
+ */
+void volt__blocking_orphan(struct volt_blocking_future *bf, struct volt_rt *rt,
+			   void (*release)(struct volt_blocking_future *bf));
+
 /* Frees the pool's lock and condition (after shutdown). */
 void volt__blocking_fini(struct volt__blocking_pool *p);
 

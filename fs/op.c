@@ -31,7 +31,7 @@
  *   the answer;
  * - the future is dropped while the job is queued or running: the drop
  *   polls the pool's future once more with an "orphan" waker naming the
- *   job. Done already: the drop frees it. Otherwise the pool holds that
+ *   job (volt__blocking_orphan, core/blocking.c). Done already: the drop frees it. Otherwise the pool holds that
  *   waker and wakes it exactly once when the job ends (ran, or cancelled
  *   by shutdown before it ran); the wake frees the job, closing a
  *   descriptor a dropped open made and freeing a dropped read_file's bytes.
@@ -364,30 +364,11 @@ static struct fs_job *job_new(enum volt__fs_kind kind, const char *path, const c
 	return job;
 }
 
-/* ---- the orphan waker: frees a job whose future was dropped */
-
-static void orphan_wake(void *data)
+/* An orphan's release (volt__blocking_orphan): the pool is done with the job. */
+static void job_release(struct volt_blocking_future *bf)
 {
-	job_free(data);
+	job_free((struct fs_job *)bf); /* bf is its first member; job_free drops it */
 }
-
-static void orphan_ignore(void *data)
-{
-	(void)data;
-}
-
-static void *orphan_clone(void *data)
-{
-	return data;
-}
-
-/* The pool takes one clone and consumes it with wake (net/resolve.c's orphan_ops). */
-static const struct volt_waker_ops orphan_ops = {
-	.wake = orphan_wake,
-	.wake_by_ref = orphan_ignore,
-	.clone = orphan_clone,
-	.drop = orphan_ignore,
-};
 
 /* ---------------------------------------------------------- the future */
 
@@ -665,7 +646,6 @@ static void fs_drop(struct volt_future *base)
 {
 	struct volt_fs_op *f = (struct volt_fs_op *)base;
 	struct fs_job *job = f->job;
-	struct volt_cx cx;
 
 	if (f->state == ST_URING) {
 		volt_future_drop(&f->io.base); /* the driver cancels; its record keeps the buffer */
@@ -682,13 +662,7 @@ static void fs_drop(struct volt_future *base)
 		job_free(job);
 		return;
 	}
-	memset(&cx, 0, sizeof(cx));
-	cx.waker.ops = &orphan_ops;
-	cx.waker.data = job;
-	cx.rt = job->rt;
-	if (volt_future_poll(&job->bf.base, &cx) == VOLT_READY)
-		job_free(job);
-	/* else: the pool holds the orphan waker, whose wake frees the job */
+	volt__blocking_orphan(&job->bf, job->rt, job_release);
 }
 
 static const struct volt_future_ops fs_ops = { .poll = fs_poll, .drop = fs_drop };

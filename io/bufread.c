@@ -36,21 +36,16 @@ enum {
 
 int volt_bufreader_init(struct volt_bufreader *r, struct volt_rw rw, void *buf, size_t cap)
 {
+	uint8_t owned;
+	int ret;
+
 	if (!r)
 		return -EINVAL;
 	*r = (struct volt_bufreader){ 0 };
-	if (!cap || !rw.ops)
-		return -EINVAL;
-	if (!buf) {
-		buf = malloc(cap);
-		if (!buf)
-			return -ENOMEM;
-		r->owned = 1;
-	}
-	r->rw = rw;
-	r->buf = buf;
-	r->cap = cap;
-	return 0;
+	ret = volt__iobuf_get(rw, &buf, cap, &owned);
+	if (!ret)
+		*r = (struct volt_bufreader){ .rw = rw, .buf = buf, .cap = cap, .owned = owned };
+	return ret;
 }
 
 void volt_bufreader_free(struct volt_bufreader *r)

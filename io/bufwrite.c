@@ -26,21 +26,16 @@ enum {
 
 int volt_bufwriter_init(struct volt_bufwriter *w, struct volt_rw rw, void *buf, size_t cap)
 {
+	uint8_t owned;
+	int ret;
+
 	if (!w)
 		return -EINVAL;
 	*w = (struct volt_bufwriter){ 0 };
-	if (!cap || !rw.ops)
-		return -EINVAL;
-	if (!buf) {
-		buf = malloc(cap);
-		if (!buf)
-			return -ENOMEM;
-		w->owned = 1;
-	}
-	w->rw = rw;
-	w->buf = buf;
-	w->cap = cap;
-	return 0;
+	ret = volt__iobuf_get(rw, &buf, cap, &owned);
+	if (!ret)
+		*w = (struct volt_bufwriter){ .rw = rw, .buf = buf, .cap = cap, .owned = owned };
+	return ret;
 }
 
 void volt_bufwriter_free(struct volt_bufwriter *w)

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdalign.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 
 #include "io/rw_internal.h"
@@ -217,4 +218,14 @@ struct volt_rw volt_rw_stream(struct volt_stream s)
 
 	rw.obj.h = s.h;
 	return rw;
+}
+
+int volt__iobuf_get(struct volt_rw rw, void **buf, size_t cap, uint8_t *owned)
+{
+	if (!cap || !rw.ops)
+		return -EINVAL;
+	*owned = !*buf;
+	if (!*buf && !(*buf = malloc(cap)))
+		return -ENOMEM;
+	return 0;
 }

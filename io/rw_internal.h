@@ -12,6 +12,13 @@
 struct volt_rt *volt__rw_runtime(const struct volt_rw *rw);
 
 /*
+ * A buffered reader's or writer's buffer: *buf as given (*owned = 0), or,
+ * *buf NULL, cap bytes malloc'ed (*owned = 1). 0, -EINVAL (cap 0, rw
+ * without ops) or -ENOMEM.
+ */
+int volt__iobuf_get(struct volt_rw rw, void **buf, size_t cap, uint8_t *owned);
+
+/*
  * Once per process, before the first pipe (volt_pipe, an adopted pipe or
  * tty, a child's stdin): SIGPIPE's disposition goes from SIG_DFL to
  * SIG_IGN, as Rust's runtime does, so a write to a pipe whose reader is

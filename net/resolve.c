@@ -21,8 +21,8 @@
  *   failed): the future, at once;
  * - completed while the future waits: the future, in the poll that sees it;
  * - the future is dropped while the lookup is queued or running: the hand-
- *   off. The drop polls the pool future once more with an "orphan" waker
- *   that names the job. If the job already finished, the drop frees it.
+ *   off (volt__blocking_orphan, core/blocking.c). The drop polls the pool
+ *   future once more with an "orphan" waker that names the job. If the job already finished, the drop frees it.
  *   Otherwise the pool now holds that waker, and wakes it exactly once when
  *   the job finishes or is cancelled (blocking.h: a queued job cancelled at
  *   shutdown reports to whoever waits); its wake releases the handle and
@@ -40,6 +40,7 @@
 #include "volt/blocking.h"
 #include "volt/net.h"
 #include "volt/runtime.h"
+#include "core/blocking.h"
 
 enum resolve_state {
 	RS_INIT = 0,  /* job allocated (or f->result set), not submitted */
@@ -137,37 +138,14 @@ static void *job_run(void *arg)
 	return NULL;
 }
 
-/* ---- the orphan waker: frees a job whose future was dropped */
-
-static void orphan_wake(void *data)
+/* An orphan's release (volt__blocking_orphan): the pool is done with the job. */
+static void job_release(struct volt_blocking_future *bf)
 {
-	struct resolve_job *job = data;
+	struct resolve_job *job = (struct resolve_job *)bf; /* bf is its first member */
 
 	volt_future_drop(&job->bf.base); /* releases the pool handle */
 	job_free(job);
 }
-
-static void orphan_ignore(void *data)
-{
-	(void)data;
-}
-
-static void *orphan_clone(void *data)
-{
-	return data;
-}
-
-/*
- * The pool takes one clone and consumes it with wake; it never wakes by
- * reference, and drops it only in paths the orphaned job does not reach
- * (a later poll, a detach, the last reference going without a wake).
- */
-static const struct volt_waker_ops orphan_ops = {
-	.wake = orphan_wake,
-	.wake_by_ref = orphan_ignore,
-	.clone = orphan_clone,
-	.drop = orphan_ignore,
-};
 
 /* ---- the future */
 
@@ -242,7 +220,6 @@ static void resolve_drop(struct volt_future *base)
 {
 	struct volt_resolve *f = (struct volt_resolve *)base;
 	struct resolve_job *job = f->job;
-	struct volt_cx cx;
 
 	if (!job)
 		return;
@@ -251,15 +228,7 @@ static void resolve_drop(struct volt_future *base)
 		job_free(job);
 		return;
 	}
-	memset(&cx, 0, sizeof(cx));
-	cx.waker.ops = &orphan_ops;
-	cx.waker.data = job;
-	cx.rt = f->rt;
-	if (volt_future_poll(&job->bf.base, &cx) == VOLT_READY) {
-		volt_future_drop(&job->bf.base);
-		job_free(job);
-	}
-	/* else: the pool holds the orphan waker, whose wake frees the job */
+	volt__blocking_orphan(&job->bf, f->rt, job_release);
 }
 
 static const struct volt_future_ops resolve_ops = { .poll = resolve_poll, .drop = resolve_drop };

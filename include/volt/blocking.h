@@ -45,6 +45,7 @@ struct volt_blocking_future {
 	struct volt_blocking *h;
 	void *output;
 	int result;
+	void (*orphan_release)(struct volt_blocking_future *bf); /* internal */
 };
 
 VOLT_API struct volt_future *volt_blocking_await(struct volt_blocking_future *bf,
